@@ -36,7 +36,11 @@ class WeightSpec:
 
 
 class Weight:
-    """A weight's value and its gradient; the model may re-home both into flat buffers."""
+    """A weight's value and its gradient; the model may re-home both into flat buffers.
+
+    `trainable` is the weight's own nature (moving statistics are not); the optimizer updates
+    it only while its layer is trainable too.
+    """
 
     __slots__ = ("name", "value", "grad", "trainable")
 
@@ -108,6 +112,7 @@ class Layer:
         self.validate()
         self.weights: list[Weight] = []
         self.built = False
+        self.built_input_shape: tuple | None = None
         self._buffers: dict[str, np.ndarray] = {}
         self._inferred_input_shape: tuple | None = None
         self._inferred_output_shape: tuple | None = None
@@ -212,10 +217,10 @@ class Layer:
         """Allocate the weights for `input_shape` (checked first by the shape rules)."""
         self.compute_output_shape(input_shape)
         self.weights = [
-            Weight(spec.name, initialize(spec.initializer, spec.shape, rng), spec.trainable and self.trainable)
+            Weight(spec.name, initialize(spec.initializer, spec.shape, rng), spec.trainable)
             for spec in self.weight_specs(input_shape)
         ]
-        self._inferred_input_shape = tuple(input_shape)
+        self._inferred_input_shape = self.built_input_shape = tuple(input_shape)
         self._buffers.clear()
         self.built = True
 
