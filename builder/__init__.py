@@ -5,29 +5,39 @@
                         layers.Dense(10, activation="softmax")])
     model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
     model.fit(x, y, epochs=10, batch_size=32)
+
+Names are imported on first use, so `import builder` stays cheap for the command line.
 """
 
-from . import callbacks, layers, losses, metrics, optimizers
-from .errors import ConfigError, DataError, SeqStudioError, ShapeError
-from .metrics import custom_metric
-from .random import set_random_seed
-from .saving import load_model
-from .sequential import Sequential
-from .utils import to_categorical
+import importlib
 
-__all__ = [
-    "Sequential",
-    "layers",
-    "losses",
-    "metrics",
-    "optimizers",
-    "callbacks",
-    "custom_metric",
-    "to_categorical",
-    "set_random_seed",
-    "load_model",
-    "SeqStudioError",
-    "ConfigError",
-    "ShapeError",
-    "DataError",
-]
+from .errors import ConfigError, DataError, SeqStudioError, ShapeError
+
+_LAZY = {
+    "Sequential": ("sequential", "Sequential"),
+    "layers": ("layers", None),
+    "losses": ("losses", None),
+    "metrics": ("metrics", None),
+    "optimizers": ("optimizers", None),
+    "callbacks": ("callbacks", None),
+    "custom_metric": ("metrics", "custom_metric"),
+    "to_categorical": ("utils", "to_categorical"),
+    "set_random_seed": ("random", "set_random_seed"),
+    "load_model": ("saving", "load_model"),
+}
+
+__all__ = [*_LAZY, "SeqStudioError", "ConfigError", "ShapeError", "DataError"]
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'builder' has no attribute {name!r}")
+    module_name, attribute = _LAZY[name]
+    module = importlib.import_module(f".{module_name}", __name__)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(__all__)

@@ -11,9 +11,6 @@ from typing import Callable
 
 import numpy as np
 
-from . import losses as losses_module
-from . import metrics as metrics_module
-from . import optimizers as optimizers_module
 from .errors import ConfigError, SeqStudioError, ShapeError
 from .layers.base import Layer
 from .parameters import FlatParameters
@@ -197,6 +194,10 @@ class Sequential:
     def compile(self, optimizer="rmsprop", loss=None, metrics=None) -> None:
         """Configure training: optimizer and loss by name or object, metrics by name, function
         or `custom_metric`."""
+        from . import losses as losses_module
+        from . import metrics as metrics_module
+        from . import optimizers as optimizers_module
+
         if loss is None:
             raise ConfigError("compile: loss is required, e.g. loss='categorical_crossentropy'")
         self.optimizer = optimizers_module.get(optimizer)
