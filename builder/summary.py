@@ -47,7 +47,7 @@ def summary_text(model_name: str, rows: list[LayerShape], line_length: int = 80)
     out.append("=" * line_length)
     counted = totals(rows)
     if counted is None:
-        out.append("Total params: ? (the model is not built: see below)" if rows else "Total params: 0")
+        out.append("Total params: ? (see below)" if rows else "Total params: 0")
     else:
         trainable, frozen = counted
         out.append(f"Total params: {trainable + frozen:,} ({readable_size(4 * (trainable + frozen))})")
