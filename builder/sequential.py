@@ -81,6 +81,31 @@ class Sequential:
         self._changed()
         return layer
 
+    def move(self, source: int, destination: int) -> None:
+        """Move the layer at `source` so that it ends up at index `destination`."""
+        layer = self._layers.pop(source)
+        self._layers.insert(destination, layer)
+        self._changed()
+
+    def replace(self, index: int, layer: Layer) -> Layer:
+        """Put `layer` in place of the one at `index` (an inspector edit); returns the old one.
+
+        The new layer keeps the old one's name unless it was given its own.
+        """
+        old = self._layers[index]
+        if layer._auto_name:
+            layer.name, layer._auto_name = old.name, old._auto_name
+        self._layers[index] = layer
+        self._name_layer(layer)
+        self._changed()
+        return old
+
+    def set_input_shape(self, shape: tuple | None) -> None:
+        """Set the model's input shape (batch first, None for any batch size); it takes
+        precedence over the first layer's input_shape argument. None clears it."""
+        self._input_shape = None if shape is None else tuple(shape)
+        self._changed()
+
     def pop(self) -> Layer:
         """Remove and return the last layer."""
         if not self._layers:
@@ -100,7 +125,7 @@ class Sequential:
 
     # -- shapes ----------------------------------------------------------------------------
     def _known_input_shape(self, layers=None) -> tuple | None:
-        return stack_input_shape(self._layers if layers is None else layers) or self._input_shape
+        return self._input_shape or stack_input_shape(self._layers if layers is None else layers)
 
     def shape_rows(self) -> list[LayerShape]:
         """The summary rows: each layer's shapes and counts, or the error that stops it."""
@@ -146,7 +171,7 @@ class Sequential:
     def build(self, input_shape: tuple | None = None) -> None:
         """Allocate every layer's weights; input_shape (batch first) is needed when no layer
         declares one."""
-        if input_shape is not None and stack_input_shape(self._layers) is None:
+        if input_shape is not None and self._known_input_shape() is None:
             self._input_shape = tuple(input_shape)
             self._record_shapes()
         rows = self._checked_rows()

@@ -131,3 +131,14 @@ def test_from_config_round_trip():
     clone = Sequential.from_config(model.get_config())
     assert [l.name for l in clone.layers] == [l.name for l in model.layers]
     assert clone.count_params() == 235146
+
+
+def test_studio_edits_move_replace_and_input_shape():
+    model = Sequential([layers.Dense(4, input_shape=(3,)), layers.Dropout(0.1), layers.Dense(2)])
+    model.move(2, 1)
+    assert [l.class_name for l in model.layers] == ["Dense", "Dense", "Dropout"]
+    old = model.replace(1, layers.Dense(5))
+    assert old.units == 2 and model.layers[1].name == old.name
+    assert model.output_shape == (None, 5)
+    model.set_input_shape((None, 7))
+    assert model.layers[0].count_params() == 7 * 4 + 4
