@@ -154,11 +154,12 @@ class Optimizer:
         if self.size is not None:
             self.iterations = 0
             self._reset_scalars()
-        self._slots = {
-            name: np.full(size, initial, dtype=np.float32)
-            for name, initial in self._slot_initial_values().items()
-        }
+        self._slots = self._fresh_slots(size)
         self.size = size
+
+    def _fresh_slots(self, size: int) -> dict[str, np.ndarray]:
+        return {name: np.full(size, initial, dtype=np.float32)
+                for name, initial in self._slot_initial_values().items()}
 
     @property
     def built(self) -> bool:
@@ -219,15 +220,18 @@ class Optimizer:
         return state
 
     def set_state(self, state: dict[str, Any]) -> None:
-        """Restore what `get_state` returned (from an optimizer with the same settings)."""
+        """Restore what `get_state` returned (from an optimizer with the same settings). A
+        state taken before the first build has no slots: the slots then start afresh."""
         cls = type(self).__name__
-        expected = {"iterations", *self._slot_initial_values(), *self._scalar_state()}
-        if set(state) != expected:
+        slot_names = set(self._slot_initial_values())
+        required = {"iterations", *self._scalar_state()}
+        if set(state) not in (required, required | slot_names):
             raise ConfigError(
-                f"{cls}: state has keys {sorted(state)} but these settings need {sorted(expected)}"
+                f"{cls}: state has keys {sorted(state)} but these settings need "
+                f"{sorted(required | slot_names)}"
             )
         slots = {name: np.ascontiguousarray(state[name], dtype=np.float32).ravel()
-                 for name in self._slot_initial_values()}
+                 for name in slot_names if name in state}
         sizes = {slot.shape[0] for slot in slots.values()}
         if len(sizes) > 1:
             raise ConfigError(f"{cls}: state slots have different sizes {sorted(sizes)}")
@@ -236,6 +240,8 @@ class Optimizer:
         if slots:
             self.size = sizes.pop()
             self._slots = {name: slot.copy() for name, slot in slots.items()}
+        elif self.size is not None:
+            self._slots = self._fresh_slots(self.size)
         self.iterations = iterations
         for name, value in scalars.items():
             setattr(self, name, value)

@@ -2,7 +2,8 @@
 
 Each kernel follows Keras 3's update rule for its optimizer, element by element, in float32.
 Per-step scalars (bias corrections, schedules) are computed by the caller and passed in as
-plain floats, so each kernel compiles once. Every kernel reads its gradient through
+plain floats, so each kernel compiles once; 1 - beta is taken before rounding to float32, as
+Keras does (float32(1) - float32(0.999) is off by 1e-5 relative). Every kernel reads its gradient through
 `_prepared`: times `scale` (global-norm clipping; 1.0 when off) and clipped to [-clip, clip]
 when `clip` > 0 (clipvalue). Unused slot arrays may be empty.
 
@@ -61,9 +62,9 @@ def rmsprop_update(params, grads, scale, clip, lr, rho, epsilon, momentum, cente
                    velocity, average_grad, momentum_buf):
     """v = rho*v + (1-rho)*g^2; step = lr*g / sqrt(v + eps) (centered: v - a^2 + eps with
     a = rho*a + (1-rho)*g); with momentum: b = momentum*b + step; w -= b, else w -= step."""
+    one_minus_rho = np.float32(1.0 - rho)
     scale, clip, lr = np.float32(scale), np.float32(clip), np.float32(lr)
     rho, epsilon, momentum = np.float32(rho), np.float32(epsilon), np.float32(momentum)
-    one_minus_rho = np.float32(1) - rho
     for i in range(params.shape[0]):
         g = _prepared(grads[i], scale, clip)
         v = rho * velocity[i] + one_minus_rho * (g * g)
@@ -98,8 +99,8 @@ def adam_update(params, grads, scale, clip, alpha, beta_1, beta_2, epsilon, amsg
     """m += (g-m)(1-b1); v += (g^2-v)(1-b2); (amsgrad: v_hat = max(v_hat, v), used for v);
     w -= alpha*m / (sqrt(v) + eps), alpha = lr*sqrt(1-b2^t)/(1-b1^t) from the caller."""
     scale, clip, alpha, epsilon = np.float32(scale), np.float32(clip), np.float32(alpha), np.float32(epsilon)
-    one_minus_b1 = np.float32(1) - np.float32(beta_1)
-    one_minus_b2 = np.float32(1) - np.float32(beta_2)
+    one_minus_b1 = np.float32(1.0 - beta_1)
+    one_minus_b2 = np.float32(1.0 - beta_2)
     for i in range(params.shape[0]):
         g = _prepared(grads[i], scale, clip)
         m = momentum[i] + (g - momentum[i]) * one_minus_b1
@@ -117,9 +118,9 @@ def adam_update(params, grads, scale, clip, alpha, beta_1, beta_2, epsilon, amsg
 def adadelta_update(params, grads, scale, clip, lr, rho, epsilon, accumulated_grad, accumulated_delta):
     """ag = rho*ag + (1-rho)*g^2; d = -sqrt(ad+eps)*g / sqrt(ag+eps);
     ad = rho*ad + (1-rho)*d^2; w += lr*d."""
+    one_minus_rho = np.float32(1.0 - rho)
     scale, clip, lr = np.float32(scale), np.float32(clip), np.float32(lr)
     rho, epsilon = np.float32(rho), np.float32(epsilon)
-    one_minus_rho = np.float32(1) - rho
     for i in range(params.shape[0]):
         g = _prepared(grads[i], scale, clip)
         ag = rho * accumulated_grad[i] + one_minus_rho * (g * g)
@@ -134,7 +135,7 @@ def adamax_update(params, grads, scale, clip, lr, beta_1, beta_2, epsilon, bias_
     """m += (g-m)(1-b1); u = max(b2*u, |g|); w -= lr*m / ((1-b1^t)*(u+eps)), bias_1 = 1-b1^t."""
     scale, clip, lr, epsilon = np.float32(scale), np.float32(clip), np.float32(lr), np.float32(epsilon)
     beta_2, bias_1 = np.float32(beta_2), np.float32(bias_1)
-    one_minus_b1 = np.float32(1) - np.float32(beta_1)
+    one_minus_b1 = np.float32(1.0 - beta_1)
     for i in range(params.shape[0]):
         g = _prepared(grads[i], scale, clip)
         m = momentum[i] + (g - momentum[i]) * one_minus_b1
@@ -152,8 +153,8 @@ def nadam_update(params, grads, scale, clip, lr, beta_1, beta_2, epsilon, m_coef
     g_coef = (1-u_t)/(1-prod_t) and bias_2 = 1-b2^t from Keras's momentum schedule."""
     scale, clip, lr, epsilon = np.float32(scale), np.float32(clip), np.float32(lr), np.float32(epsilon)
     m_coef, g_coef, bias_2 = np.float32(m_coef), np.float32(g_coef), np.float32(bias_2)
-    one_minus_b1 = np.float32(1) - np.float32(beta_1)
-    one_minus_b2 = np.float32(1) - np.float32(beta_2)
+    one_minus_b1 = np.float32(1.0 - beta_1)
+    one_minus_b2 = np.float32(1.0 - beta_2)
     for i in range(params.shape[0]):
         g = _prepared(grads[i], scale, clip)
         m = momentum[i] + (g - momentum[i]) * one_minus_b1
