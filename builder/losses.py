@@ -306,9 +306,9 @@ class SparseCategoricalCrossentropy(Loss):
             )
         _check_inner_dims(y, output_shape[1:-1], self.name, source, output_shape)
         if not _looks_like_class_ids(y):
-            bad = y[y != np.round(y)].flat[0]
+            bad = y[y != np.round(y)].flat[0].item()
             raise DataError(f"{self.name}: {source} must hold integer class ids, found {bad!r}")
-        low, high = y.min(), y.max()
+        low, high = y.min().item(), y.max().item()
         if classes is not None and (low < 0 or high >= classes):
             bad = low if low < 0 else high
             raise DataError(
@@ -439,6 +439,9 @@ _ALIASES = {
     "mae": "mean_absolute_error",
     "kld": "kl_divergence",
     "kullback_leibler_divergence": "kl_divergence",
+    "MSE": "mean_squared_error",
+    "MAE": "mean_absolute_error",
+    "KLD": "kl_divergence",
 }
 LOSS_NAMES = tuple(_BY_NAME) + tuple(_ALIASES)
 _BY_FUNCTION = {
