@@ -7,8 +7,10 @@ Keras does (float32(1) - float32(0.999) is off by 1e-5 relative). Every kernel r
 `_prepared`: times `scale` (global-norm clipping; 1.0 when off) and clipped to [-clip, clip]
 when `clip` > 0 (clipvalue). Unused slot arrays may be empty.
 
-The loops are serial: the update is memory-bound and the models it serves are small, so
-threads would cost more in start-up than they save.
+The update kernels use NumPy's error model: a division by zero gives inf/NaN as in Keras
+instead of raising, and without the zero check the loops vectorise (5-8x faster). The loops
+are serial: the models SeqStudio trains are small and the update is memory-bound, so threads
+would cost more in start-up than they save.
 """
 
 import math
@@ -17,9 +19,10 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath={"reassoc"})
 def squared_norm(x):
-    """Sum of squares of a flat float32 vector, accumulated in float64."""
+    """Sum of squares of a flat float32 vector, accumulated in float64 (reassociated, so
+    that the loop vectorises; NaN and inf still propagate)."""
     total = 0.0
     for i in range(x.shape[0]):
         v = np.float64(x[i])
@@ -38,7 +41,7 @@ def _prepared(g, scale, clip):
     return g
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def sgd_update(params, grads, scale, clip, lr, momentum, nesterov, velocity):
     """Plain: w -= lr*g. With momentum: m = momentum*m - lr*g; w += m (nesterov:
     w += momentum*m - lr*g)."""
@@ -57,7 +60,7 @@ def sgd_update(params, grads, scale, clip, lr, momentum, nesterov, velocity):
             params[i] += m
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def rmsprop_update(params, grads, scale, clip, lr, rho, epsilon, momentum, centered,
                    velocity, average_grad, momentum_buf):
     """v = rho*v + (1-rho)*g^2; step = lr*g / sqrt(v + eps) (centered: v - a^2 + eps with
@@ -82,7 +85,7 @@ def rmsprop_update(params, grads, scale, clip, lr, rho, epsilon, momentum, cente
         params[i] -= step
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def adagrad_update(params, grads, scale, clip, lr, epsilon, accumulator):
     """acc += g^2; w -= lr*g / sqrt(acc + eps)."""
     scale, clip, lr, epsilon = np.float32(scale), np.float32(clip), np.float32(lr), np.float32(epsilon)
@@ -93,7 +96,7 @@ def adagrad_update(params, grads, scale, clip, lr, epsilon, accumulator):
         params[i] -= lr * g / math.sqrt(acc + epsilon)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def adam_update(params, grads, scale, clip, alpha, beta_1, beta_2, epsilon, amsgrad,
                 momentum, velocity, velocity_hat):
     """m += (g-m)(1-b1); v += (g^2-v)(1-b2); (amsgrad: v_hat = max(v_hat, v), used for v);
@@ -114,7 +117,7 @@ def adam_update(params, grads, scale, clip, alpha, beta_1, beta_2, epsilon, amsg
         params[i] -= m * alpha / (math.sqrt(v) + epsilon)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def adadelta_update(params, grads, scale, clip, lr, rho, epsilon, accumulated_grad, accumulated_delta):
     """ag = rho*ag + (1-rho)*g^2; d = -sqrt(ad+eps)*g / sqrt(ag+eps);
     ad = rho*ad + (1-rho)*d^2; w += lr*d."""
@@ -130,7 +133,7 @@ def adadelta_update(params, grads, scale, clip, lr, rho, epsilon, accumulated_gr
         params[i] += lr * delta
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def adamax_update(params, grads, scale, clip, lr, beta_1, beta_2, epsilon, bias_1, momentum, norm):
     """m += (g-m)(1-b1); u = max(b2*u, |g|); w -= lr*m / ((1-b1^t)*(u+eps)), bias_1 = 1-b1^t."""
     scale, clip, lr, epsilon = np.float32(scale), np.float32(clip), np.float32(lr), np.float32(epsilon)
@@ -145,7 +148,7 @@ def adamax_update(params, grads, scale, clip, lr, beta_1, beta_2, epsilon, bias_
         params[i] -= lr * m / (bias_1 * (u + epsilon))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def nadam_update(params, grads, scale, clip, lr, beta_1, beta_2, epsilon, m_coef, g_coef, bias_2,
                  momentum, velocity):
     """m += (g-m)(1-b1); v += (g^2-v)(1-b2); m_hat = m_coef*m + g_coef*g;

@@ -171,3 +171,11 @@ def test_clipping_keeps_nan_gradients_visible():
     K.sgd_update(params, grads, 1.0, 1.0, 1.0, 0.0, False, EMPTY)
     assert np.isnan(params[0])
     np.testing.assert_array_equal(params[1:], [-1.0, 1.0])
+
+
+def test_division_by_zero_gives_nan_as_in_keras_instead_of_raising():
+    params = np.zeros(2, np.float32)
+    grads = np.array([0.0, 1.0], np.float32)
+    accumulator = np.zeros(2, np.float32)
+    K.adagrad_update(params, grads, 1.0, 0.0, 0.1, 0.0, accumulator)
+    assert np.isnan(params[0]) and params[1] == np.float32(-0.1)
