@@ -83,7 +83,9 @@ class Optimizer:
     def __init__(self, *args: Any, lr: Any = None, **kwargs: Any):
         cls = type(self).__name__
         if len(args) > len(self.PARAMS):
-            raise ConfigError(f"{cls}: takes at most {len(self.PARAMS)} positional arguments, got {len(args)}")
+            raise ConfigError(
+                f"{cls}: takes at most {len(self.PARAMS)} positional arguments, got {len(args)}"
+            )
         values = dict(zip((p.name for p in self.PARAMS), args))
         for key, value in kwargs.items():
             if key in values:
@@ -235,8 +237,12 @@ class Optimizer:
         sizes = {slot.shape[0] for slot in slots.values()}
         if len(sizes) > 1:
             raise ConfigError(f"{cls}: state slots have different sizes {sorted(sizes)}")
+        if sizes and self.size is not None and sizes != {self.size}:
+            raise ConfigError(f"{cls}: state is for {sizes.pop()} parameters but this optimizer "
+                              f"was built for {self.size}")
         iterations = Param("iterations", "int", low=0).check(cls, _scalar(state["iterations"]))
-        scalars = {name: Param(name, "float").check(cls, _scalar(state[name])) for name in self._scalar_state()}
+        scalars = {name: Param(name, "float").check(cls, _scalar(state[name]))
+                   for name in self._scalar_state()}
         if slots:
             self.size = sizes.pop()
             self._slots = {name: slot.copy() for name, slot in slots.items()}

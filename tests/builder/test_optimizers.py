@@ -308,8 +308,9 @@ def test_get_returns_instances_as_is_and_refuses_the_rest():
     adam = optimizers.Adam()
     assert optimizers.get(adam) is adam
     assert optimizers.get("sgd") is not optimizers.get("sgd")
+    names = "'sgd', 'rmsprop', 'adagrad', 'adam', 'adadelta', 'adamax', 'nadam'"
     for bad in ("adamw", 3, None):
-        with pytest.raises(ConfigError, match="'sgd', 'rmsprop', 'adagrad', 'adam', 'adadelta', 'adamax', 'nadam'"):
+        with pytest.raises(ConfigError, match=names):
             optimizers.get(bad)
     with pytest.raises(ConfigError, match="class_name"):
         optimizers.deserialize({"config": {}})
@@ -388,6 +389,10 @@ def test_set_state_refuses_a_state_for_other_settings():
     state["velocity"] = np.zeros(5, np.float32)
     with pytest.raises(ConfigError, match="different sizes"):
         optimizers.Adam().set_state(state)
+    built = optimizers.Adam()
+    built.build(5)
+    with pytest.raises(ConfigError, match="state is for 4 parameters but this optimizer was built for 5"):
+        built.set_state(adam.get_state())
 
 
 def test_build_keeps_state_for_the_same_size_and_starts_over_for_another():
