@@ -34,7 +34,11 @@ def ensure_installed(extras: str) -> None:
     target = f".[{extras}]" if extras else "."
     print(f"installing {target} into .venv ...", flush=True)
     subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
-    subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "-e", target], check=True, cwd=ROOT)
+    subprocess.run(
+        [str(PYTHON), "-m", "pip", "install", "--quiet", "--config-settings", "editable_mode=compat", "-e", target],
+        check=True,
+        cwd=ROOT,
+    )
     stamp.write_text(digest)
 
 
