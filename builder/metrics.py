@@ -287,7 +287,8 @@ _BY_FUNCTION = {
     binary_crossentropy: BinaryCrossentropy,
     categorical_crossentropy: CategoricalCrossentropy,
 }
-METRIC_NAMES = ("accuracy", "acc") + tuple(_BY_NAME)
+_ACCURACY = ("accuracy", "acc")
+METRIC_NAMES = _ACCURACY + tuple(_BY_NAME)
 
 
 def _loss_name(loss):
@@ -331,7 +332,7 @@ def get(identifier, loss=None, y_true_shape=None, y_pred_shape=None) -> Metric:
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if isinstance(identifier, str):
-        if identifier.lower() in ("accuracy", "acc"):
+        if identifier.lower() in _ACCURACY:
             return _accuracy(identifier, loss, y_true_shape, y_pred_shape)
         if identifier in _BY_NAME:
             return _BY_NAME[identifier](name=identifier)
@@ -351,8 +352,29 @@ def get(identifier, loss=None, y_true_shape=None, y_pred_shape=None) -> Metric:
     raise ConfigError(f"invalid metric {identifier!r}: expected one of {', '.join(METRIC_NAMES)}")
 
 
-def serialize(metric: Metric) -> dict:
-    """Class and settings; a custom metric keeps only its name."""
+def check_identifier(identifier) -> None:
+    """Raise ConfigError at compile time for an identifier `get` could never resolve
+    ("accuracy" itself waits for the shapes of the data)."""
+    if isinstance(identifier, str) and identifier.lower() in _ACCURACY:
+        return
+    get(identifier)
+
+
+def serialize(identifier):
+    """A JSON-ready form of a compile-time metric identifier.
+
+    Names stay names ("accuracy" is resolved again from the data's shapes), built-in metric
+    functions become their names, Metric instances become class and settings, and custom
+    metrics keep only their name.
+    """
+    if isinstance(identifier, str):
+        check_identifier(identifier)
+        return identifier
+    if isinstance(identifier, dict):
+        return identifier
+    metric = get(identifier)
+    if identifier in _BY_FUNCTION:
+        return metric.name
     return {"class_name": type(metric).__name__, "config": metric.get_config()}
 
 
@@ -363,16 +385,17 @@ def _saved_by_name(name) -> ConfigError:
     )
 
 
-def deserialize(config, custom_objects: dict | None = None) -> Metric:
-    """The Metric `serialize` described. Custom metrics need their function (or Metric
-    class) in `custom_objects`, under the metric's name (or class name)."""
+def deserialize(config, custom_objects: dict | None = None):
+    """The identifier `serialize` described: a name (checked) or a Metric. Custom metrics
+    need their function (or Metric class) in `custom_objects`, under the metric's name (or
+    class name)."""
     custom_objects = custom_objects or {}
     if isinstance(config, str):
         if config in custom_objects:
             return get(custom_objects[config])
-        if config.lower() not in ("accuracy", "acc") and config not in _BY_NAME:
+        if config.lower() not in _ACCURACY and config not in _BY_NAME:
             raise _saved_by_name(config)
-        return get(config)
+        return config
     class_name = config.get("class_name")
     settings = dict(config.get("config", {}))
     if class_name == "CustomMetric":
