@@ -50,7 +50,8 @@ def _log_probabilities(y_pred, from_logits):
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
     y_true, y_pred = as_float_pair(y_true, y_pred)
     if label_smoothing:
-        y_true = y_true * np.float32(1 - label_smoothing) + np.float32(label_smoothing / y_true.shape[-1])
+        spread = np.float32(label_smoothing / y_true.shape[-1])
+        y_true = y_true * np.float32(1 - label_smoothing) + spread
     return -(y_true * _log_probabilities(y_pred, from_logits)).sum(axis=-1)
 
 
@@ -260,7 +261,9 @@ class CategoricalCrossentropy(_OneHotWidth, Loss):
 
     def value_and_grad(self, y_true, y_pred, grad):
         width = y_pred.shape[-1]
-        kernel = K.categorical_crossentropy_logits if self.from_logits else K.categorical_crossentropy
+        kernel = (
+            K.categorical_crossentropy_logits if self.from_logits else K.categorical_crossentropy
+        )
         g = _rows(_writable_view(grad, y_pred), width)
         return float(kernel(_rows(y_true, width), _rows(y_pred, width), self.label_smoothing, g))
 
@@ -485,7 +488,9 @@ def get(identifier) -> Loss:
 
 
 def _require_gradient(cls):
-    if cls.__name__ not in LOSS_CLASSES and (cls.call is Loss.call or cls.gradient is Loss.gradient):
+    """A loss trains through its own value_and_grad or through call and gradient."""
+    has_numpy_gradient = cls.call is not Loss.call and cls.gradient is not Loss.gradient
+    if cls.value_and_grad is Loss.value_and_grad and not has_numpy_gradient:
         raise ConfigError(
             f"loss {cls.__name__}: a custom Loss must implement both call(y_true, y_pred) and "
             "gradient(y_true, y_pred)"
