@@ -212,11 +212,21 @@ def _rows(a, width):
     return a.reshape(-1, width)
 
 
-def _writable_view(grad, y_pred):
+def _checked_grad(grad, y_true, y_pred, sparse=False):
+    """`grad`, once it is sure the kernel can write through it and reads only what exists.
+
+    The kernels index without bounds checks, so the sizes are checked here (cheaply).
+    """
     if grad.shape != y_pred.shape or not grad.flags.c_contiguous or grad.dtype != np.float32:
         raise ValueError(
             f"grad must be a float32 C-contiguous buffer of shape {y_pred.shape}, "
             f"got {grad.dtype} {grad.shape}"
+        )
+    expected = y_pred.size // y_pred.shape[-1] if sparse else y_pred.size
+    if y_true.size != expected:
+        raise ValueError(
+            f"prepared targets of shape {y_true.shape} do not fit predictions of shape "
+            f"{y_pred.shape}: pass them through prepare_targets first"
         )
     return grad
 
@@ -264,7 +274,7 @@ class CategoricalCrossentropy(_OneHotWidth, Loss):
         kernel = (
             K.categorical_crossentropy_logits if self.from_logits else K.categorical_crossentropy
         )
-        g = _rows(_writable_view(grad, y_pred), width)
+        g = _rows(_checked_grad(grad, y_true, y_pred), width)
         return float(kernel(_rows(y_true, width), _rows(y_pred, width), self.label_smoothing, g))
 
     def get_config(self):
@@ -289,7 +299,7 @@ class SparseCategoricalCrossentropy(Loss):
             if self.from_logits
             else K.sparse_categorical_crossentropy
         )
-        g = _rows(_writable_view(grad, y_pred), width)
+        g = _rows(_checked_grad(grad, y_true, y_pred, sparse=True), width)
         return float(kernel(_flat(y_true), _rows(y_pred, width), g))
 
     def prepare_targets(self, y, output_shape, source="y"):
@@ -338,7 +348,7 @@ class BinaryCrossentropy(Loss):
 
     def value_and_grad(self, y_true, y_pred, grad):
         kernel = K.binary_crossentropy_logits if self.from_logits else K.binary_crossentropy
-        g = _flat(_writable_view(grad, y_pred))
+        g = _flat(_checked_grad(grad, y_true, y_pred))
         return float(kernel(_flat(y_true), _flat(y_pred), self.label_smoothing, g))
 
     def get_config(self):
@@ -355,7 +365,7 @@ class _ElementwiseLoss(Loss):
         return type(self)._function(y_true, y_pred)
 
     def value_and_grad(self, y_true, y_pred, grad):
-        g = _flat(_writable_view(grad, y_pred))
+        g = _flat(_checked_grad(grad, y_true, y_pred))
         return float(type(self)._kernel(_flat(y_true), _flat(y_pred), g))
 
 
@@ -399,7 +409,7 @@ class Huber(Loss):
         return huber(y_true, y_pred, self.delta)
 
     def value_and_grad(self, y_true, y_pred, grad):
-        g = _flat(_writable_view(grad, y_pred))
+        g = _flat(_checked_grad(grad, y_true, y_pred))
         return float(K.huber(_flat(y_true), _flat(y_pred), self.delta, g))
 
     def get_config(self):
@@ -416,7 +426,7 @@ class KLDivergence(_OneHotWidth, Loss):
 
     def value_and_grad(self, y_true, y_pred, grad):
         width = y_pred.shape[-1]
-        g = _rows(_writable_view(grad, y_pred), width)
+        g = _rows(_checked_grad(grad, y_true, y_pred), width)
         return float(K.kl_divergence(_rows(y_true, width), _rows(y_pred, width), g))
 
 

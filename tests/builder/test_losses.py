@@ -254,8 +254,13 @@ def test_invalid_settings_name_the_argument():
         losses.Huber(delta=0)
 
 
-def test_value_and_grad_refuses_a_grad_buffer_it_cannot_write_through():
+def test_value_and_grad_refuses_buffers_it_cannot_use_safely():
     loss = losses.MeanSquaredError()
     p = np.zeros((4, 2), np.float32)
     with pytest.raises(ValueError, match="C-contiguous"):
         loss.value_and_grad(np.ones((4, 2), np.float32), p, np.zeros((2, 4), np.float32).T)
+    with pytest.raises(ValueError, match="prepare_targets"):
+        loss.value_and_grad(np.ones((3, 2), np.float32), p, np.zeros_like(p))
+    sparse = losses.SparseCategoricalCrossentropy()
+    with pytest.raises(ValueError, match="prepare_targets"):
+        sparse.value_and_grad(np.ones((4, 2), np.float32), p, np.zeros_like(p))
