@@ -184,7 +184,7 @@ def fit(model, x, y, batch_size=None, epochs=1, verbose=1, validation_data=None,
     steps = math.ceil(len(x) / batch)
     history = History()
     user_callbacks = list(callbacks or [])
-    chain = [history, *user_callbacks] + ([ProgbarLogger(verbose)] if verbose else [])
+    chain = [*user_callbacks, history] + ([ProgbarLogger(verbose)] if verbose else [])
     cbs = CallbackList(chain, model, {"epochs": int(epochs), "steps": steps, "verbose": verbose})
     flat = model.flat_parameters()
     model.optimizer.build(flat.size)
