@@ -62,8 +62,12 @@ def _read_npz(archive: zipfile.ZipFile, member: str, path) -> dict:
         raise SeqStudioError(f"{path}: {member} is damaged: {err}") from None
 
 
-def load_model(path):
-    """A model saved by `model.save`: layers, weights and (if compiled) optimizer state."""
+def load_model(path, custom_objects: dict | None = None):
+    """A model saved by `model.save`: layers, weights and (if compiled) optimizer state.
+
+    custom_objects maps the names of custom metrics (and custom loss classes) to the objects
+    to use, as in Keras: {"mean_pred": metric_mean_pred}.
+    """
     from .sequential import Sequential
 
     path = Path(path)
@@ -100,8 +104,8 @@ def load_model(path):
             compiled = config["compile"]
             model.compile(
                 optimizer=optimizers.deserialize(compiled["optimizer"]),
-                loss=losses.deserialize(compiled["loss"]),
-                metrics=[metrics.deserialize(m) for m in compiled.get("metrics", [])],
+                loss=losses.deserialize(compiled["loss"], custom_objects),
+                metrics=[metrics.deserialize(m, custom_objects) for m in compiled.get("metrics", [])],
             )
             if state:
                 model.optimizer.build(model.flat_parameters().size)

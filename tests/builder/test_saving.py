@@ -119,3 +119,17 @@ def test_save_weights_alone(tmp_path):
     save_weights(model, tmp_path / "w.npz")
     with np.load(tmp_path / "w.npz", allow_pickle=False) as data:
         assert [data[k].shape for k in sorted(data.files)] == [w.shape for w in model.get_weights()]
+
+
+def test_custom_metric_reloads_through_custom_objects(tmp_path):
+    from builder import ConfigError, custom_metric
+
+    mean_pred = custom_metric("mean_pred", lambda y_true, y_pred: np.mean(y_pred))
+    model = Sequential([layers.Dense(1, activation="sigmoid", input_shape=(3,))])
+    model.compile(optimizer="rmsprop", loss="binary_crossentropy", metrics=["accuracy", mean_pred])
+    model.save(tmp_path / "m.seqstudio")
+    with pytest.raises(ConfigError, match="mean_pred"):
+        load_model(tmp_path / "m.seqstudio")
+    restored = load_model(tmp_path / "m.seqstudio", custom_objects={"mean_pred": mean_pred})
+    x, y = np.ones((4, 3)), np.ones((4, 1))
+    assert len(restored.evaluate(x, y, verbose=0)) == 3
