@@ -1,0 +1,101 @@
+"""Project files on disk: `name.json` (the description, format 1) and `name.weights.npz`
+beside it (trained weights by layer and weight name). Saves are atomic; loads read arrays
+with allow_pickle=False and refuse anything malformed with a message naming file and field.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from ..atomic import atomic_write
+from ..errors import ConfigError, SeqStudioError
+from .schema import project_from_dict, project_to_dict, rebase_data_paths
+from .settings import Project
+
+
+def weights_path(project_path) -> Path:
+    """`model.json` -> `model.weights.npz`, beside it."""
+    project_path = Path(project_path)
+    return project_path.with_name(project_path.stem + ".weights.npz")
+
+
+def _read_text(path: Path) -> str:
+    if not path.exists():
+        raise SeqStudioError(f"{path}: no such project file")
+    if path.is_dir():
+        raise SeqStudioError(f"{path}: is a folder, not a project file")
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a project file (not UTF-8 text)") from None
+    except OSError as err:
+        raise SeqStudioError(f"{path}: cannot read: {err.strerror}") from None
+
+
+def load_project(path) -> Project:
+    """The project saved at `path`, with its saved weights in every layer whose shapes match."""
+    path = Path(path)
+    text = _read_text(path)
+    try:
+        d = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ConfigError(f"{path}: line {err.lineno}, column {err.colno}: not valid JSON: {err.msg}") from None
+    project = project_from_dict(d, source=path.name)
+    project.path = path
+    stored = weights_path(path)
+    if stored.is_file():
+        _load_weights(project.model, stored)
+    return project
+
+
+def save_project(project: Project, path) -> None:
+    """Write the project to `path` and its trained weights beside it, each atomically: a
+    failed save leaves the previous files as they were. Relative data paths are rewritten
+    to stay valid from the new folder; `project.path` becomes `path`."""
+    path = Path(path)
+    rebase_data_paths(project.data, project.base_dir, path.parent)
+    text = json.dumps(project_to_dict(project), indent=2) + "\n"
+    weights = _weights_bytes(project.model)
+    if weights is not None:
+        with atomic_write(weights_path(path)) as handle:
+            handle.write(weights)
+    with atomic_write(path) as handle:
+        handle.write(text.encode("utf-8"))
+    if weights is None:
+        weights_path(path).unlink(missing_ok=True)
+    project.path = path
+
+
+def _weights_bytes(model) -> bytes | None:
+    """The built layers' weights as .npz bytes keyed "layer_name/weight_name"; None if none."""
+    arrays = {f"{layer.name}/{w.name}": w.value for layer in model.layers if layer.built for w in layer.weights}
+    if not arrays:
+        return None
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def _load_weights(model, path: Path) -> None:
+    """Put saved weights into the layers whose names and shapes match; others keep none."""
+    from ..random import global_rng
+
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as err:
+        raise ConfigError(f"{path}: damaged weights file: {err}") from None
+    for layer, row in zip(model.layers, model.shape_rows()):
+        if row.error or row.input_shape is None:
+            continue
+        specs = layer.weight_specs(row.input_shape)
+        saved = [arrays.get(f"{layer.name}/{spec.name}") for spec in specs]
+        if not specs or any(a is None or a.dtype.kind != "f" or a.shape != spec.shape for a, spec in zip(saved, specs)):
+            continue
+        layer.build(row.input_shape, global_rng())
+        layer.set_weights(saved)
