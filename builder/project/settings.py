@@ -115,7 +115,7 @@ class Project:
 
         taken = 0
         for layer, source in zip(self.model.layers, trained.layers):
-            if not source.built or layer.class_name != source.class_name:
+            if not source.built or not source.weights or layer.class_name != source.class_name:
                 continue
             if [s.shape for s in layer.weight_specs(source.built_input_shape)] != [w.shape for w in source.weights]:
                 continue
