@@ -59,7 +59,7 @@ def save_project(project: Project, path) -> None:
     to stay valid from the new folder; `project.path` becomes `path`."""
     path = Path(path)
     rebase_data_paths(project.data, project.base_dir, path.parent)
-    text = json.dumps(project_to_dict(project), indent=2) + "\n"
+    text = _json_text(project_to_dict(project)) + "\n"
     weights = _weights_bytes(project.model)
     if weights is not None:
         with atomic_write(weights_path(path)) as handle:
@@ -69,6 +69,17 @@ def save_project(project: Project, path) -> None:
     if weights is None:
         weights_path(path).unlink(missing_ok=True)
     project.path = path
+
+
+def _json_text(value, indent: str = "") -> str:
+    """Indented JSON whose lists of plain values (shapes, statistics) stay on one line."""
+    inner = indent + "  "
+    if isinstance(value, dict) and value:
+        items = [f"{inner}{json.dumps(key)}: {_json_text(item, inner)}" for key, item in value.items()]
+        return "{\n" + ",\n".join(items) + f"\n{indent}}}"
+    if isinstance(value, list) and any(isinstance(item, (dict, list)) for item in value):
+        return "[\n" + ",\n".join(inner + _json_text(item, inner) for item in value) + f"\n{indent}]"
+    return json.dumps(value, allow_nan=False)
 
 
 def _weights_bytes(model) -> bytes | None:

@@ -89,6 +89,14 @@ class Project:
         path = Path(path_str).expanduser()
         return path if path.is_absolute() else self.base_dir / path
 
+    def load_data(self, progress=None):
+        """(training Dataset, validation Dataset or None) as the data settings say; fitted
+        standardization statistics are kept in the settings. `progress(fraction)` follows
+        the reading of the training file."""
+        from .data import load_project_data
+
+        return load_project_data(self, progress)
+
     def compiled_model(self):
         """A fresh, compiled copy of the stack, built when its input shape is known, holding
         the weights of every layer whose shapes still fit. Absurd sizes are refused first."""
