@@ -93,7 +93,8 @@ class _CsvParser:
                 with np.errstate(over="ignore", invalid="ignore"):
                     self._read_rows(reader, raw, size, progress, chunk_rows)
             except UnicodeDecodeError as error:
-                raise undecodable(self.path, reader.line_num + 1, error) from None
+                offset = raw.tell() - len(error.object) + error.start
+                raise undecodable(self.path, _line_at(self.path, offset), error) from None
             except csv.Error as error:
                 raise DataError(f"{self.path}, line {reader.line_num}: {error}") from None
         if progress is not None:
@@ -160,31 +161,40 @@ class _CsvParser:
 
     def _store_target(self, cell: str, line: int) -> bool:
         """Convert the target cell into y; False when the row is dropped."""
-        where = self._where(line, self.target)
         if self.labelled:
-            label = cell.strip()
-            index = self.label_ids.get(label)
+            index = self.label_ids.get(cell.strip())
             if index is None:
-                if is_missing(cell):
-                    return self._invalid(f"{where}: missing label {cell!r}")
-                if self.fixed_labels:
-                    known = ", ".join(sorted(self.label_ids)[:12])
-                    raise DataError(f"{where}: label {label!r} is not one of the training "
-                                    f"labels ({known})")
-                index = self.label_ids[label] = len(self.label_ids)
+                index = self._new_label(cell, line)
+                if index is None:
+                    return False
             self.y[self.rows] = index
             return True
         try:
             value = float(cell)
         except ValueError:
             if is_missing(cell):
-                return self._invalid(f"{where}: missing value {cell!r}")
-            raise DataError(f"{where}: value {cell!r} is not a number (the target column's "
-                            "first rows are numbers)") from None
+                return self._invalid(f"{self._where(line, self.target)}: missing value {cell!r}")
+            raise DataError(f"{self._where(line, self.target)}: value {cell!r} is not a number "
+                            "(the target column's first rows are numbers)") from None
         if not math.isfinite(value):
-            return self._invalid(f"{where}: value {cell!r} is NaN or infinite")
+            return self._invalid(f"{self._where(line, self.target)}: value {cell!r} is NaN or "
+                                 "infinite")
         self.y[self.rows] = value
         return True
+
+    def _new_label(self, cell: str, line: int) -> int | None:
+        """The index of a label seen for the first time; None when its row is dropped."""
+        where = self._where(line, self.target)
+        if is_missing(cell):
+            self._invalid(f"{where}: missing label {cell!r}")
+            return None
+        label = cell.strip()
+        if self.fixed_labels:
+            known = ", ".join(sorted(self.label_ids)[:12])
+            raise DataError(f"{where}: label {label!r} is not one of the training labels "
+                            f"({known})")
+        index = self.label_ids[label] = len(self.label_ids)
+        return index
 
     def _check_cells(self, row: list[str], line: int) -> None:
         """Find the feature cell that failed to convert: drop a missing one, refuse the rest."""
@@ -253,3 +263,16 @@ class _CsvParser:
         if np.all(self.y == np.round(self.y)) and np.all(np.abs(self.y) < 2**53):
             return self.y.astype(np.int64), None
         return self.y.astype(np.float32), None
+
+
+def _line_at(path, offset: int) -> int:
+    """The 1-based line holding a byte offset, for errors found in a decoded chunk."""
+    newlines = 0
+    with open(path, "rb") as stream:
+        while offset > 0:
+            block = stream.read(min(offset, 1 << 20))
+            if not block:
+                break
+            newlines += block.count(b"\n")
+            offset -= len(block)
+    return newlines + 1
