@@ -48,6 +48,8 @@ def load_npz(path: str | os.PathLike, *, class_labels: Mapping[str, int] | None 
                                 "save it with np.savez(path, x=features, y=targets)")
             x = _member(path, archive, "x")
             y = _member(path, archive, "y") if "y" in archive.files else None
+    except DataError:
+        raise
     except (zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
         raise _unreadable(path, error) from None
     return _dataset(x, y, path, path if y is not None else None, class_labels, drop_invalid)
