@@ -17,7 +17,7 @@ from ..errors import DataError
 _BLOCK_ROWS = 65536
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Standardization:
     """Per-feature mean and std (float32, one value per feature) to scale as (x - mean) / std."""
 
@@ -75,7 +75,7 @@ class Standardization:
         return cls(mean, std)
 
 
-@dataclass
+@dataclass(eq=False)
 class Dataset:
     """Features x (float32, one row per sample) with targets y and what describes them.
 
