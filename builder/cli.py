@@ -167,20 +167,34 @@ def _run_settings(project, args):
     return replace(project, compile=settings, data=data)
 
 
+def _reading_progress(project):
+    """A percentage on the terminal while a big data file is read; nothing when piped."""
+    if not sys.stderr.isatty():
+        return None
+    name = project.data.path
+
+    def show(fraction: float) -> None:
+        end = "\n" if fraction >= 1.0 else ""
+        print(f"\rreading {name}: {fraction:.0%}", end=end, file=sys.stderr, flush=True)
+
+    return show
+
+
 def _train(args) -> None:
     from .project import load_project, save_project, weights_path
     from .project.data import model_arrays
 
     project = load_project(args.project)
     run = _run_settings(project, args)
-    train_set, validation_set = run.load_data()
+    train_set, validation_set = run.load_data(progress=_reading_progress(run))
     model = run.compiled_model()
     x, y = model_arrays(train_set, model)
     validation = None if validation_set is None else model_arrays(validation_set, model)
     print(f"training on {len(x)} samples" + (f", validating on {len(validation[0])}" if validation else ""))
     model.fit(x, y, validation_data=validation, verbose=1, **run.compile.fit_arguments())
     project.store_weights(model)
-    project.data.mean, project.data.std = run.data.mean, run.data.std
+    if run.data.standardize:  # the statistics these weights were trained with
+        project.data.mean, project.data.std = run.data.mean, run.data.std
     save_project(project, project.path)
     print(f"saved the weights to {weights_path(project.path)}")
 
