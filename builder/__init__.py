@@ -20,6 +20,7 @@ _LAZY = {
     "metrics": ("metrics", None),
     "optimizers": ("optimizers", None),
     "callbacks": ("callbacks", None),
+    "data": ("data", None),
     "custom_metric": ("metrics", "custom_metric"),
     "to_categorical": ("utils", "to_categorical"),
     "set_random_seed": ("random", "set_random_seed"),
