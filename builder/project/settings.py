@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..sequential import Sequential
 
 
 BUNDLED = "bundled:"
@@ -69,7 +73,7 @@ class DataSettings:
 class Project:
     """A model stack with its settings; `path` is the project file once saved or loaded."""
 
-    model: object  # builder.Sequential (imported lazily so that this module stays cheap)
+    model: Sequential
     compile: CompileSettings = field(default_factory=CompileSettings)
     data: DataSettings = field(default_factory=DataSettings)
     path: Path | None = None
@@ -97,7 +101,7 @@ class Project:
 
         return load_project_data(self, progress)
 
-    def compiled_model(self):
+    def compiled_model(self) -> Sequential:
         """A fresh, compiled copy of the stack, built when its input shape is known, holding
         the weights of every layer whose shapes still fit. Absurd sizes are refused first."""
         from ..random import set_random_seed
