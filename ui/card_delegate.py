@@ -111,37 +111,43 @@ class CardDelegate(QStyledItemDelegate):
         paint_family_glyph(painter, QRectF(card.left() + 16, card.top() + (CARD - 30) / 2, 30, 30), type(layer).family)
 
         text_left = card.left() + 58
-        right_width = 170
-        title_font = QFont(option.font)
-        title_font.setBold(True)
-        title_font.setPointSizeF(option.font.pointSizeF() + 1)
-        painter.setFont(title_font)
-        painter.setPen(QColor(colors.text))
-        title_metrics = QFontMetrics(title_font)
-        painter.drawText(QPointF(text_left, card.top() + 26), layer.class_name)
-        name_left = text_left + title_metrics.horizontalAdvance(layer.class_name) + 8
-
         small = QFont(option.font)
         small.setPointSizeF(option.font.pointSizeF() - 0.5)
         small_metrics = QFontMetrics(small)
+        mono = theme.monospace_font(-0.5)
+        mono_metrics = QFontMetrics(mono)
+        output = "shape error" if failed else format_shape(row.output_shape if row else None)
+        params = _params_text(row)
+        right_width = min(max(mono_metrics.horizontalAdvance(output), small_metrics.horizontalAdvance(params)) + 4,
+                          int(card.width() * 0.45))
+        right = QRectF(card.right() - right_width - 12, card.top() + 10, right_width, 22)
+        text_room = right.left() - 12 - text_left
+
+        title_font = QFont(option.font)
+        title_font.setBold(True)
+        title_font.setPointSizeF(option.font.pointSizeF() + 1)
+        title_metrics = QFontMetrics(title_font)
+        painter.setFont(title_font)
+        painter.setPen(QColor(colors.text))
+        title = title_metrics.elidedText(layer.class_name, Qt.TextElideMode.ElideRight, int(max(0, text_room)))
+        painter.drawText(QPointF(text_left, card.top() + 26), title)
+        name_left = text_left + title_metrics.horizontalAdvance(title) + 8
+
         painter.setFont(small)
         painter.setPen(QColor(colors.muted))
-        name_room = card.right() - right_width - name_left
-        painter.drawText(QPointF(name_left, card.top() + 26), small_metrics.elidedText(layer.name, Qt.TextElideMode.ElideRight, int(max(0, name_room))))
+        name = small_metrics.elidedText(layer.name, Qt.TextElideMode.ElideRight, int(max(0, right.left() - 12 - name_left)))
+        painter.drawText(QPointF(name_left, card.top() + 26), name)
         settings = key_parameters(layer) or "no settings"
-        settings_room = int(card.right() - right_width - text_left)
-        painter.drawText(QPointF(text_left, card.top() + 48), small_metrics.elidedText(settings, Qt.TextElideMode.ElideRight, settings_room))
+        painter.drawText(QPointF(text_left, card.top() + 48),
+                         small_metrics.elidedText(settings, Qt.TextElideMode.ElideRight, int(max(0, text_room))))
 
-        right = QRectF(card.right() - right_width - 12, card.top() + 10, right_width, 22)
-        mono = theme.monospace_font(-0.5)
         painter.setFont(mono)
         painter.setPen(QColor(colors.error if failed else colors.text))
-        output = "shape error" if failed else format_shape(row.output_shape if row else None)
         painter.drawText(right, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                         QFontMetrics(mono).elidedText(output, Qt.TextElideMode.ElideLeft, right_width))
+                         mono_metrics.elidedText(output, Qt.TextElideMode.ElideLeft, int(right_width)))
         painter.setFont(small)
         painter.setPen(QColor(colors.muted))
-        painter.drawText(right.translated(0, 22), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, _params_text(row))
+        painter.drawText(right.translated(0, 22), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, params)
 
         if failed:
             painter.setPen(QColor(colors.error))

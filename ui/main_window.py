@@ -56,7 +56,8 @@ class MainWindow(QMainWindow):
         self.side_splitter.addWidget(self.summary_panel)
         self.main_splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.main_splitter.setObjectName("mainSplitter")
-        for widget in (self.palette_panel, self.canvas_panel, self.side_splitter):
+        for widget, minimum in ((self.palette_panel, 150), (self.canvas_panel, 280), (self.side_splitter, 300)):
+            widget.setMinimumWidth(minimum)
             self.main_splitter.addWidget(widget)
             self.main_splitter.setCollapsible(self.main_splitter.indexOf(widget), False)
         self.main_splitter.setStretchFactor(1, 1)
@@ -175,7 +176,8 @@ class MainWindow(QMainWindow):
 
     def _restore_layout(self) -> None:
         store = settings()
-        self.resize(*DEFAULT_SIZE)
+        screen = self.screen().availableGeometry()
+        self.resize(min(DEFAULT_SIZE[0], int(screen.width() * 0.95)), min(DEFAULT_SIZE[1], int(screen.height() * 0.92)))
         self.reset_layout()
         geometry = store.value("window/geometry")
         if isinstance(geometry, QByteArray):

@@ -114,6 +114,8 @@ class PaletteView(QTreeView):
         self.setItemDelegate(PaletteDelegate(self))
         self.setIconSize(QSize(20, 20))
         self.setItemsExpandable(False)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.setAnimated(False)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.doubleClicked.connect(self.request_layer)

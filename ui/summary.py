@@ -104,8 +104,8 @@ class SummaryView(QTableView):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(1, 150)
-        header.resizeSection(2, 90)
+        header.resizeSection(1, 130)
+        header.resizeSection(2, 80)
         header.setHighlightSections(False)
         for signal in (model.modelReset, model.rowsInserted, model.rowsRemoved, model.rowsMoved, model.dataChanged):
             signal.connect(self._mark_error_row)

@@ -130,6 +130,10 @@ def apply(app: QApplication, dark: bool = False) -> Theme:
     """Switch the whole application to the light or dark theme."""
     global _current
     _current = DARK if dark else LIGHT
+    name = "dark" if dark else "light"
+    if app.property("seqstudioTheme") == name:  # re-polishing every widget is not free
+        return _current
+    app.setProperty("seqstudioTheme", name)
     app.setStyle("Fusion")
     app.setPalette(_palette(_current))
     app.setStyleSheet(_style_sheet(_current))
