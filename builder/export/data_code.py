@@ -151,7 +151,7 @@ def standardize(x, mean, std):
 '''
 
 _SPLIT = '''
-def split_validation(x, y, fraction=VALIDATION_SPLIT, seed=0):
+def split_validation(x, y, fraction, seed):
     """Training and validation rows as SeqStudio splits them: a seeded random choice of
     `fraction` of the rows, each part in file order."""
     validation_rows = len(x) - int(len(x) * (1.0 - fraction))
@@ -189,32 +189,30 @@ def numpy_loader(spec: ExportSpec) -> str:
     if spec.data.standardize:
         blocks.append(_STANDARDIZE.strip())
     blocks.append(_SPLIT.strip())
-    blocks.append(_training_data(spec, standardize_call="x, mean, std = standardize(x, MEAN, STD)",
-                                 apply_call="x_val, _, _ = standardize(x_val, mean, std)"))
+    blocks.append(_training_data(spec))
     return "\n\n\n".join(blocks)
 
 
-def _training_data(spec: ExportSpec, standardize_call: str, apply_call: str) -> str:
+def _training_data(spec: ExportSpec) -> str:
     lines = [
         "def training_data(path=DATA_FILE):",
         '    """(x, y) to train on and (x_val, y_val) to validate on (None without validation), as the',
-        '    project prepares them."""',
+        '    project prepares them: validation rows split off first, standardization fitted on the rest."""',
         "    x, y = load_data(path)",
-    ]
-    if spec.data.standardize:
-        lines.append(f"    {standardize_call}")
-    lines += [
         "    if VALIDATION_FILE is not None:",
-        "        x_val, y_val = load_data(VALIDATION_FILE, None)",
+        "        validation = load_data(VALIDATION_FILE, None)",
+        "    elif VALIDATION_SPLIT:",
+        "        (x, y), validation = split_validation(x, y, VALIDATION_SPLIT, seed=0 if SEED is None else SEED)",
+        "    else:",
+        "        validation = None",
     ]
     if spec.data.standardize:
-        lines.append(f"        {apply_call}")
-    lines += [
-        "        return (x, y), (x_val, y_val)",
-        "    if VALIDATION_SPLIT:",
-        "        return split_validation(x, y)",
-        "    return (x, y), None",
-    ]
+        lines += [
+            "    x, mean, std = standardize(x, MEAN, STD)",
+            "    if validation is not None:",
+            "        validation = (standardize(validation[0], mean, std)[0], validation[1])",
+        ]
+    lines.append("    return (x, y), validation")
     return "\n".join(lines)
 
 
@@ -245,27 +243,25 @@ def seqstudio_loader(spec: ExportSpec) -> str:
     lines = [
         "def training_data(path=DATA_FILE):",
         '    """(x, y) to train on and (x_val, y_val) to validate on (None without validation), as the',
-        '    project prepares them."""',
+        '    project prepares them: validation rows split off first, standardization fitted on the rest."""',
         "    train = load_data(path)",
+        "    if VALIDATION_FILE is not None:",
+        "        validation = load_data(VALIDATION_FILE, None, class_labels=train.class_labels)",
+        "    elif VALIDATION_SPLIT:",
+        "        train, validation = split_validation(train, VALIDATION_SPLIT, seed=0 if SEED is None else SEED)",
+        "    else:",
+        "        validation = None",
     ]
     if spec.data.standardize:
         lines += [
-            "    statistics = None if MEAN is None else Standardization(",
-            "        np.reshape(MEAN, train.x.shape[1:]).astype(np.float32), np.reshape(STD, train.x.shape[1:]).astype(np.float32))",
-            "    train.standardize(statistics)",
+            "    if MEAN is None:",
+            "        statistics = Standardization.fit(train.x)",
+            "    else:",
+            '        statistics = Standardization.from_dict({"shape": list(train.x.shape[1:]), "mean": MEAN, "std": STD})',
+            "    for dataset in (train, validation):",
+            "        if dataset is not None:",
+            "            dataset.standardize(statistics)",
         ]
-    lines += [
-        "    if VALIDATION_FILE is not None:",
-        "        validation = load_data(VALIDATION_FILE, None, class_labels=train.class_labels)",
-    ]
-    if spec.data.standardize:
-        lines.append("        validation.standardize(train.standardization)")
-    lines += [
-        "    elif VALIDATION_SPLIT:",
-        "        train, validation = split_validation(train, VALIDATION_SPLIT)",
-        "    else:",
-        "        return arrays(train), None",
-        "    return arrays(train), arrays(validation)",
-    ]
+    lines.append("    return arrays(train), None if validation is None else arrays(validation)")
     blocks.append("\n".join(lines))
     return "\n\n\n".join(blocks)

@@ -94,7 +94,7 @@ def generate(spec: ExportSpec, weights: bool) -> str:
     optimizer = call(f"optimizers.{type(spec.optimizer).__name__}", kwargs=optimizer_arguments(spec.optimizer))
     loss = loss_code(spec.loss, "losses")
     names = ["Sequential", "layers", "optimizers", "set_random_seed"] + (["losses"] if loss.startswith("losses.") else [])
-    numpy_import = "import numpy as np\n\n" if weights or spec.data.standardize else ""
+    numpy_import = "import numpy as np\n\n" if weights else ""
     items = sequential_lines(spec, "layers.", None)
     prelude = [
         header(spec, TITLE, "A SeqStudio model as a script: build_model() returns it compiled, training_data() reads\n"
