@@ -45,7 +45,7 @@ def export_code(model_or_project, target: str, weights_path=None) -> str:
     from .spec import export_spec
 
     module = _target_module(target)
-    spec = export_spec(model_or_project)
+    spec = export_spec(model_or_project, weights=weights_path is not None)
     text = module.generate(spec, weights=weights_path is not None)
     if weights_path is not None:
         from .weights import write_npz

@@ -13,7 +13,7 @@ from .data_code import data_constants, data_kind, numpy_loader, resolved_path
 from .names import identifier, literal
 from .script import assemble, fit_summary, header
 from .spec import ExportSpec
-from .torch_layers import activation_code, torch_layer
+from .torch_layers import HELPERS, activation_code, torch_layer
 from .torch_training import loss_parts, metric_parts, optimizer_parts, probabilities_code
 
 TITLE = "PyTorch"
@@ -45,7 +45,7 @@ def _merge(forward: list[str], activation: str | None) -> list[str]:
 
 def model_class(spec: ExportSpec, translated: list) -> tuple[str, bool, str | None]:
     """(the Model class source, whether it fuses its last activation, that activation)."""
-    init, forward, notes = [], [], []
+    init, forward, notes, carried = [], [], [], []
     final = translated[-1][1].activation
     fused = _fused(spec, final)
     for index, ((attr, piece), entry) in enumerate(zip(translated, spec.layers)):
@@ -54,6 +54,7 @@ def model_class(spec: ExportSpec, translated: list) -> tuple[str, bool, str | No
                 notes.append(note)
                 init.append(f"# {note}")
         init += piece.init
+        carried += piece.carried
         if not entry.layer.trainable:
             init += [f"{line.split(' = ')[0]}.requires_grad_(False)  # not trainable in the project"
                      for line in piece.init if line.startswith("self.")]
@@ -82,6 +83,10 @@ def model_class(spec: ExportSpec, translated: list) -> tuple[str, bool, str | No
         f'        """{doc}"""',
         *(f"        {line}" for line in forward),
     ]
+    if carried:
+        lines += ["", "    def reset_states(self):",
+                  '        """Forget what the stateful layers carry, as Keras\'s model.reset_states() does."""',
+                  *(f"        self.{name} = None" for name in carried)]
     return "\n".join(lines), fused, final
 
 
@@ -241,7 +246,9 @@ def generate(spec: ExportSpec, weights: bool) -> str:
         + f"METRICS = {literal(tuple(metric_names))}"
         + "".join(f"  # {literal(name)} is not exported" for name in left_out),
     ]
+    helpers = sorted({name for _, piece in translated for name in piece.helpers})
     definitions = [
+        *(HELPERS[name] for name in helpers),
         model_source,
         COUNT_PARAMS.strip(),
         _function("def build_model():", f"The model (an nn.Module), {what}.", build),

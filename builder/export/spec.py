@@ -87,45 +87,56 @@ class ExportSpec:
         return any(getattr(entry.layer, "stateful", False) for entry in self.layers)
 
 
-def export_spec(model_or_project) -> ExportSpec:
-    """The description of a Project (its settings and trained weights) or of a compiled
-    Sequential (default fit and data settings); ConfigError when it cannot be exported."""
+def export_spec(model_or_project, weights: bool = False) -> ExportSpec:
+    """The description of a Project (its settings, and its trained weights when `weights`) or
+    of a compiled Sequential (default fit and data settings); ConfigError when it cannot be
+    exported. Without weights nothing is allocated: the shapes come from the pure rules."""
     from ..project import CompileSettings, DataSettings, Project
     from ..sequential import Sequential
 
     if isinstance(model_or_project, Project):
         project = model_or_project
-        model = project.compiled_model()
+        settings = project.compile
+        model = project.compiled_model() if weights else project.model
+        optimizer = optimizers_module.deserialize(settings.optimizer)
+        loss, metric_identifiers = losses_module.get(settings.loss), list(settings.metrics)
         source = project.path.name if project.path is not None else project.model.name
-        settings, data = project.compile, _data_spec(project.data, project.resolve)
+        data = _data_spec(project.data, project.resolve)
     elif isinstance(model_or_project, Sequential):
         model = model_or_project
         if not model.compiled:
             raise ConfigError(f"model {model.name!r} is not compiled: compile it (or export its project) "
                               "so that the script can train it")
+        optimizer, loss, metric_identifiers = model.optimizer, model.loss, model.metric_identifiers
         source = model.name
         settings, data = CompileSettings(), _data_spec(DataSettings(path=None), lambda p: Path(p).absolute())
     else:
         raise ConfigError(f"export needs a Project or a Sequential, got {type(model_or_project).__name__}")
+    if not model.layers:
+        raise ConfigError(f"model {model.name!r} has no layers to export")
     if model.input_shape is None:
         raise ConfigError(f"model {model.name!r} has no input shape: give its first layer input_shape=... "
                           "before exporting")
-    model.build()
+    if weights:
+        model.build()
     rows = model.shape_rows()
+    for row in rows:
+        if row.error:
+            raise ConfigError(f"model {model.name!r} cannot be exported: {row.error}")
     entries = tuple(LayerEntry(layer, row.input_shape, row.output_shape) for layer, row in zip(model.layers, rows))
-    metrics, dropped = _metric_names(model.metric_identifiers)
+    metrics, dropped = _metric_names(metric_identifiers)
     return ExportSpec(
         name=model.name,
         source=source,
         model=model,
         layers=entries,
-        optimizer=optimizers_module.get(model.optimizer),
-        loss=losses_module.get(model.loss),
+        optimizer=optimizers_module.get(optimizer),
+        loss=losses_module.get(loss),
         metrics=metrics,
         dropped_metrics=dropped,
         fit=FitSpec(settings.epochs, settings.batch_size, settings.shuffle, settings.seed),
         data=data,
-        total_params=model.count_params(),
+        total_params=sum(row.params for row in rows),
     )
 
 

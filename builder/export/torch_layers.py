@@ -18,7 +18,7 @@ import numpy as np
 from ..errors import ConfigError
 from .names import literal
 from .spec import LayerEntry
-from .weights import linear_weight
+from .weights import GRU_TO_TORCH, gate_blocks, linear_weight
 
 ACTIVATIONS = {
     "linear": "{x}",
@@ -54,6 +54,8 @@ class TorchLayer:
     activation: str | None = None
     state: Callable[[], dict[str, np.ndarray]] = dict
     notes: list[str] = field(default_factory=list)
+    helpers: tuple[str, ...] = ()
+    carried: tuple[str, ...] = ()  # attributes holding a stateful layer's carried state
 
 
 def _weights(entry: LayerEntry) -> dict[str, np.ndarray]:
@@ -221,6 +223,147 @@ def layer_normalization(entry: LayerEntry, attr: str) -> TorchLayer:
     return TorchLayer(init + extra_init, forward + extra_forward, None, lambda: _affine_state(entry, attr, fused))
 
 
+# -- Embedding ---------------------------------------------------------------------------------
+def embedding(entry: LayerEntry, attr: str) -> TorchLayer:
+    layer = entry.layer
+    return TorchLayer([f"self.{attr} = nn.Embedding({layer.input_dim}, {layer.output_dim})"],
+                      [f"x = self.{attr}(x.long())  # indices arrive as whole numbers in floats"], None,
+                      lambda: {f"{attr}.weight": _weights(entry)["embeddings"]})
+
+
+# -- Recurrent ---------------------------------------------------------------------------------
+KERAS_RECURRENT = '''
+class KerasRecurrent(nn.Module):
+    """A Keras SimpleRNN, LSTM or GRU run step by step in Keras's own layout (kernel,
+    recurrent_kernel, bias; gates i, f, c, o or z, r, h), for what torch.nn's recurrent layers
+    cannot express: other activations, GRU's reset_after=False, recurrent dropout (one mask on
+    the state for every gate and step, as SeqStudio draws it)."""
+
+    def __init__(self, kind, input_size, units, activation, recurrent_activation, use_bias=True,
+                 reset_after=True, recurrent_dropout=0.0):
+        super().__init__()
+        gates = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}[kind]
+        self.kind, self.units, self.reset_after = kind, units, reset_after
+        self.activation, self.recurrent_activation = activation, recurrent_activation
+        self.recurrent_dropout = recurrent_dropout
+        self.kernel = nn.Parameter(nn.init.xavier_uniform_(torch.empty(input_size, gates * units)))
+        self.recurrent_kernel = nn.Parameter(nn.init.orthogonal_(torch.empty(units, gates * units)))
+        two_biases = kind == "GRU" and reset_after
+        self.bias = nn.Parameter(torch.zeros((2, gates * units) if two_biases else (gates * units,))) if use_bias else None
+
+    def forward(self, x, state=None):
+        """x (batch, steps, features) -> (every step's output, the final state)."""
+        h = x.new_zeros(len(x), self.units) if state is None else state[0]
+        c = x.new_zeros(len(x), self.units) if state is None else state[-1]
+        input_bias = recurrent_bias = 0.0
+        if self.bias is not None:
+            input_bias, recurrent_bias = (self.bias[0], self.bias[1]) if self.bias.dim() == 2 else (self.bias, 0.0)
+        projected = x @ self.kernel + input_bias
+        mask = F.dropout(torch.ones_like(h), self.recurrent_dropout, self.training) if self.recurrent_dropout else 1.0
+        act, gate = self.activation, self.recurrent_activation
+        outputs = []
+        for step in range(x.shape[1]):
+            xp, hm = projected[:, step], h * mask
+            if self.kind == "SimpleRNN":
+                h = act(xp + hm @ self.recurrent_kernel)
+            elif self.kind == "LSTM":
+                i, f, g, o = (xp + hm @ self.recurrent_kernel).chunk(4, dim=-1)
+                c = gate(f) * c + gate(i) * act(g)
+                h = gate(o) * act(c)
+            else:
+                xz, xr, xh = xp.chunk(3, dim=-1)
+                if self.reset_after:
+                    rz, rr, rh = (hm @ self.recurrent_kernel + recurrent_bias).chunk(3, dim=-1)
+                    z, r = gate(xz + rz), gate(xr + rr)
+                    candidate = act(xh + r * rh)
+                else:
+                    kz, kr, kh = self.recurrent_kernel.chunk(3, dim=-1)
+                    z, r = gate(xz + hm @ kz), gate(xr + hm @ kr)
+                    candidate = act(xh + (r * hm) @ kh)
+                h = z * h + (1 - z) * candidate
+            outputs.append(h)
+        return torch.stack(outputs, dim=1), ((h, c) if self.kind == "LSTM" else (h,))
+'''
+
+_TORCH_RECURRENT = {"SimpleRNN": "RNN", "LSTM": "LSTM", "GRU": "GRU"}
+
+
+def _native_recurrent(layer) -> bool:
+    """Whether torch.nn's own module computes this layer."""
+    if layer.recurrent_dropout:
+        return False
+    if layer.class_name == "SimpleRNN":
+        return layer.activation in ("tanh", "relu")
+    gates_ok = layer.activation == "tanh" and layer.recurrent_activation == "sigmoid"
+    return gates_ok and (layer.class_name == "LSTM" or layer.reset_after)
+
+
+def _native_state(entry: LayerEntry, attr: str, with_ones: bool) -> dict[str, np.ndarray]:
+    """Keras's kernels as weight_ih_l0/weight_hh_l0 (LSTM's gate order is torch's; GRU's is
+    reordered). Where Keras has one bias, it becomes the last column of weight_ih_l0."""
+    w = _weights(entry)
+    order = GRU_TO_TORCH if entry.class_name == "GRU" else tuple(range(4 if entry.class_name == "LSTM" else 1))
+    ih = gate_blocks(w["kernel"].T, order, axis=0)
+    out = {f"{attr}.weight_hh_l0": gate_blocks(w["recurrent_kernel"].T, order, axis=0)}
+    if with_ones:
+        ih = np.concatenate([ih, gate_blocks(w["bias"], order)[:, None]], axis=1)
+    elif "bias" in w:  # GRU, reset_after: input and recurrent biases, as torch keeps them
+        out[f"{attr}.bias_ih_l0"] = gate_blocks(w["bias"][0], order)
+        out[f"{attr}.bias_hh_l0"] = gate_blocks(w["bias"][1], order)
+    out[f"{attr}.weight_ih_l0"] = np.ascontiguousarray(ih)
+    return out
+
+
+def recurrent(entry: LayerEntry, attr: str) -> TorchLayer:
+    layer = entry.layer
+    features = entry.input_shape[-1]
+    init, forward, notes, helpers = [], [], [], ()
+    if layer.dropout:
+        forward.append(f"x = x * F.dropout(x.new_ones(len(x), 1, x.shape[-1]), {literal(layer.dropout)}, "
+                       "self.training)  # one input mask for every step, as Keras")
+    if layer.go_backwards:
+        forward.append("x = x.flip(1)  # go_backwards: the steps from last to first")
+    if _native_recurrent(layer):
+        kind = _TORCH_RECURRENT[layer.class_name]
+        with_ones = layer.use_bias and layer.class_name != "GRU"
+        options = "" if layer.class_name != "SimpleRNN" else f", nonlinearity={literal(layer.activation)}"
+        bias = ", bias=True" if layer.class_name == "GRU" and layer.use_bias else ", bias=False"
+        if with_ones:
+            notes.append(f"{layer.class_name}: Keras has one bias per gate where torch adds bias_ih and bias_hh; "
+                         "here the bias is the last column of weight_ih_l0, fed by a constant input of 1, so the "
+                         "function and the parameter count are Keras's.")
+            forward.append("x = torch.cat([x, x.new_ones(*x.shape[:-1], 1)], dim=-1)  # the bias's constant input")
+        if layer.class_name == "GRU":
+            notes.append("GRU: Keras's gates z, r, h are torch's z, r, n in the order r, z, n.")
+        init.append(f"self.{attr} = nn.{kind}({features + with_ones}, {layer.units}, batch_first=True{bias}{options})")
+        state = lambda: _native_state(entry, attr, with_ones)  # noqa: E731
+        unpack = "tuple(s.detach() for s in state)" if layer.class_name == "LSTM" else "state.detach()"
+    else:
+        helpers = ("KerasRecurrent",)
+        ract = getattr(layer, "recurrent_activation", "sigmoid")
+        init.append(
+            f"self.{attr} = KerasRecurrent({literal(layer.class_name)}, {features}, {layer.units}, "
+            f"lambda v: {activation_code(layer.activation, 'v')}, lambda v: {activation_code(ract, 'v')}, "
+            f"use_bias={literal(layer.use_bias)}, reset_after={literal(getattr(layer, 'reset_after', True))}, "
+            f"recurrent_dropout={literal(layer.recurrent_dropout)})")
+        state = lambda: {f"{attr}.{name}": value for name, value in _weights(entry).items()}  # noqa: E731
+        unpack = "tuple(s.detach() for s in state)"
+    carried = ()
+    if layer.stateful:
+        carried = (f"{attr}_state",)
+        init.append(f"self.{attr}_state = None  # stateful: carried from batch to batch")
+        forward += [f"x, state = self.{attr}(x, self.{attr}_state)",
+                    f"self.{attr}_state = {unpack}  # the next batch starts here"]
+    else:
+        forward.append(f"x, _ = self.{attr}(x)")
+    if not layer.return_sequences:
+        forward.append("x = x[:, -1]  # the last step's output")
+    return TorchLayer(init, forward, None, state, notes, helpers, carried)
+
+
+HELPERS = {"KerasRecurrent": KERAS_RECURRENT.strip()}
+
+
 EMITTERS: dict[str, Callable[[LayerEntry, str], TorchLayer]] = {
     "Dense": dense,
     "Activation": activation,
@@ -237,6 +380,10 @@ EMITTERS: dict[str, Callable[[LayerEntry, str], TorchLayer]] = {
     "UpSampling2D": up_sampling_2d,
     "BatchNormalization": batch_normalization,
     "LayerNormalization": layer_normalization,
+    "Embedding": embedding,
+    "SimpleRNN": recurrent,
+    "LSTM": recurrent,
+    "GRU": recurrent,
 }
 
 

@@ -37,6 +37,10 @@ CASES = {
     "UpSampling2D": ((2, 3, 2), {"size": (2, 1)}),
     "BatchNormalization": ((4, 3), {"momentum": 0.9, "epsilon": 0.01}),
     "LayerNormalization": ((3, 5), {"axis": 1, "center": False}),
+    "Embedding": ((4,), {"input_dim": 7, "output_dim": 3}),
+    "SimpleRNN": ((4, 3), {"units": 2, "activation": "relu", "go_backwards": True}),
+    "LSTM": ((4, 3), {"units": 2, "dropout": 0.2, "return_sequences": True}),
+    "GRU": ((4, 3), {"units": 2, "reset_after": False, "use_bias": False}),
 }
 
 # A model per layer family, for the weight round trips: (input shape, [(class_name, config)]).
@@ -52,6 +56,15 @@ FAMILY_MODELS = {
     "normalization": ((5, 4), [("BatchNormalization", {"epsilon": 0.01}), ("LayerNormalization", {"scale": False}),
                                ("BatchNormalization", {"axis": 1, "center": False}),
                                ("LayerNormalization", {}), ("Flatten", {}), ("Dense", {"units": 2})]),
+    "recurrent": ((6, 3), [("LSTM", {"units": 4, "return_sequences": True, "go_backwards": True, "dropout": 0.3}),
+                           ("GRU", {"units": 3, "return_sequences": True}),
+                           ("GRU", {"units": 3, "return_sequences": True, "reset_after": False}),
+                           ("SimpleRNN", {"units": 3, "return_sequences": True, "activation": "relu"}),
+                           ("LSTM", {"units": 3, "return_sequences": True, "recurrent_dropout": 0.2,
+                                     "recurrent_activation": "hard_sigmoid"}),
+                           ("SimpleRNN", {"units": 2, "use_bias": False}), ("Dense", {"units": 2, "activation": "softmax"})]),
+    "embedding": ((5,), [("Embedding", {"input_dim": 9, "output_dim": 4}), ("GRU", {"units": 3, "use_bias": False}),
+                         ("Dense", {"units": 1, "activation": "sigmoid"})]),
 }
 
 
@@ -227,7 +240,11 @@ def _family_model(family, seed=0):
 
 
 def _inputs(model, seed=1):
-    return np.random.default_rng(seed).normal(size=(5, *model.input_shape[1:])).astype(np.float32)
+    rng = np.random.default_rng(seed)
+    first = model.layers[0]
+    if first.class_name == "Embedding":
+        return rng.integers(0, first.input_dim, size=(5, *model.input_shape[1:])).astype(np.float32)
+    return rng.normal(size=(5, *model.input_shape[1:])).astype(np.float32)
 
 
 @pytest.mark.parametrize("family", sorted(FAMILY_MODELS))
@@ -277,3 +294,25 @@ def test_pytorch_training_step_matches_keras_rules(tmp_path):
             step.step()
         np.testing.assert_allclose(exported.dense_1.weight.detach().numpy().T, model.layers[0].get_weights()[0],
                                    atol=1e-5, err_msg=optimizer)
+
+
+def test_stateful_layers_carry_their_state_in_every_target(tmp_path):
+    keras_or_skip()
+    torch = torch_or_skip()
+    set_random_seed(4)
+    model = Sequential(name="stateful")
+    model.add(layers.LSTM(3, stateful=True, return_sequences=True, batch_input_shape=(5, 4, 2)))
+    model.add(layers.GRU(2, stateful=True, activation="relu"))
+    randomize(compiled(model, loss="mse"))
+    x1, x2 = (_inputs(model, seed) for seed in (1, 2))
+    expected = [model.predict(x1), model.predict(x2)]
+    model.reset_states()
+    keras_model = runpy.run_path(str(write_export(model, "keras", tmp_path / "k.py", weights=True)))["build_model"]()
+    namespace = runpy.run_path(str(write_export(model, "pytorch", tmp_path / "t.py", weights=True)))
+    torch_model = namespace["build_model"]().eval()
+    with torch.no_grad():
+        for x, want in zip((x1, x2), expected):
+            np.testing.assert_allclose(keras_model.predict(x, batch_size=5, verbose=0), want, atol=1e-4)
+            np.testing.assert_allclose(torch_model(torch.from_numpy(x)).numpy(), want, atol=1e-4)
+        torch_model.reset_states()
+        np.testing.assert_allclose(torch_model(torch.from_numpy(x1)).numpy(), expected[0], atol=1e-4)
