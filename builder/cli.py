@@ -95,10 +95,11 @@ def _parser() -> argparse.ArgumentParser:
                           description="Train the digits template on the bundled digits; print the test accuracy.")
     demo.add_argument("--epochs", type=_positive_int, default=30, metavar="N")
 
-    bench = sub.add_parser("bench", help="training speed of the seed's MLPs, side by side with PyTorch",
-                           description="Samples per second of the seed's MLPs, SeqStudio beside PyTorch.")
-    bench.add_argument("--epochs", type=_positive_int, default=30, metavar="N")
-    bench.add_argument("--repeats", type=_positive_int, default=3, metavar="N")
+    bench = sub.add_parser("bench", help="training speed and memory, side by side with PyTorch",
+                           description="Samples/s of the seed's models, SeqStudio beside PyTorch; memory; the studio.")
+    from .bench import add_arguments
+
+    add_arguments(bench)
     return parser
 
 
@@ -234,9 +235,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "bench":
-            from .bench.mlp import run
+            from .bench import run
 
-            run(epochs=args.epochs, repeats=args.repeats)
+            run(args)
         else:
             _COMMANDS[args.command](args)
     except SeqStudioError as err:
