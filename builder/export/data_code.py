@@ -63,17 +63,17 @@ def data_constants(spec: ExportSpec, bundled_as_path: bool = True) -> str:
         f"TARGET = {literal(data.target)}  # the target column: a name, an index, or None for the last",
         f"VALIDATION_FILE = {literal(data.validation_path)}",
         f"VALIDATION_SPLIT = {literal(data.validation_split)}",
+        f"STANDARDIZE = {literal(data.standardize)}  # scale features by the training data's mean and std",
         f"INPUT_SHAPE = {literal(tuple(spec.input_shape[1:]))}",
         f"OUTPUT_SHAPE = {literal(tuple(spec.output_shape[1:]))}",
     ]
     mean, std = _statistics(spec)
-    if data.standardize:
-        if mean is None:
-            lines.append("MEAN = STD = None  # computed from the training data when the script runs")
-        else:
-            lines.append("# The project's standardization statistics, one value per feature.")
-            lines.append(f"MEAN = {_float_list(mean)}")
-            lines.append(f"STD = {_float_list(std)}")
+    if mean is None:
+        lines.append("MEAN = STD = None  # computed from the training data when the script runs")
+    else:
+        lines.append("# The project's standardization statistics, one value per feature.")
+        lines.append(f"MEAN = {_float_list(mean)}")
+        lines.append(f"STD = {_float_list(std)}")
     lines += [
         f"EPOCHS = {literal(spec.fit.epochs)}",
         f"BATCH_SIZE = {literal(spec.fit.batch_size)}",
@@ -186,8 +186,7 @@ def numpy_loader(spec: ExportSpec) -> str:
         "    x = x.reshape(len(x), *INPUT_SHAPE)\n"
         + _targets_line(spec)
     )
-    if spec.data.standardize:
-        blocks.append(_STANDARDIZE.strip())
+    blocks.append(_STANDARDIZE.strip())
     blocks.append(_SPLIT.strip())
     blocks.append(_training_data(spec))
     return "\n\n\n".join(blocks)
@@ -206,13 +205,13 @@ def _training_data(spec: ExportSpec) -> str:
         "    else:",
         "        validation = None",
     ]
-    if spec.data.standardize:
-        lines += [
-            "    x, mean, std = standardize(x, MEAN, STD)",
-            "    if validation is not None:",
-            "        validation = (standardize(validation[0], mean, std)[0], validation[1])",
-        ]
-    lines.append("    return (x, y), validation")
+    lines += [
+        "    if STANDARDIZE:",
+        "        x, mean, std = standardize(x, MEAN, STD)",
+        "        if validation is not None:",
+        "            validation = (standardize(validation[0], mean, std)[0], validation[1])",
+        "    return (x, y), validation",
+    ]
     return "\n".join(lines)
 
 
@@ -252,16 +251,16 @@ def seqstudio_loader(spec: ExportSpec) -> str:
         "    else:",
         "        validation = None",
     ]
-    if spec.data.standardize:
-        lines += [
-            "    if MEAN is None:",
-            "        statistics = Standardization.fit(train.x)",
-            "    else:",
-            '        statistics = Standardization.from_dict({"shape": list(train.x.shape[1:]), "mean": MEAN, "std": STD})',
-            "    for dataset in (train, validation):",
-            "        if dataset is not None:",
-            "            dataset.standardize(statistics)",
-        ]
+    lines += [
+        "    if STANDARDIZE:",
+        "        if MEAN is None:",
+        "            statistics = Standardization.fit(train.x)",
+        "        else:",
+        '            statistics = Standardization.from_dict({"shape": list(train.x.shape[1:]), "mean": MEAN, "std": STD})',
+        "        for dataset in (train, validation):",
+        "            if dataset is not None:",
+        "                dataset.standardize(statistics)",
+    ]
     lines.append("    return arrays(train), None if validation is None else arrays(validation)")
     blocks.append("\n".join(lines))
     return "\n\n\n".join(blocks)

@@ -86,9 +86,7 @@ if __name__ == "__main__":
 
 
 def generate(spec: ExportSpec, weights: bool) -> str:
-    data_imports = ["one_hot", "reshape_features", "split_validation"]
-    if spec.data.standardize:
-        data_imports.insert(0, "Standardization")
+    data_imports = ["Standardization", "one_hot", "reshape_features", "split_validation"]
     if spec.data.bundled:
         data_imports.insert(0, "bundled_path")
     optimizer = call(f"optimizers.{type(spec.optimizer).__name__}", kwargs=optimizer_arguments(spec.optimizer))
