@@ -1,0 +1,196 @@
+"""Convolution layers: Conv1D, Conv2D (channels last), on the im2col + BLAS kernels.
+
+Conv1D runs the 2-D kernels on (batch, 1, steps, channels) views with a (1, k, in, out) view
+of its (k, in, out) kernel. `window_geometry` holds Keras's rules for output sizes and
+"same"/"causal" padding; the pooling layers use it too.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+import numpy as np
+
+from kernels.conv import chunk_samples, conv_backward, conv_forward, row_blocks
+from kernels.dense import EMPTY
+
+from ..activations import activation_id
+from ..catalog import register
+from ..errors import ConfigError
+from ..params import Param
+from .base import Layer, WeightSpec, format_shape
+
+CHANNELS_LAST = Param(
+    "data_format", "choice", default="channels_last", choices=("channels_last",),
+    help="Layout of the data; SeqStudio is channels last.",
+)
+
+
+def window_geometry(size: int, window: int, stride: int, dilation: int, padding: str):
+    """(output size, padding before) along one axis, as Keras computes them, or None when the
+    window's reach ((window - 1) * dilation + 1) exceeds the padded input.
+
+    "same": output ceil(size / stride), the padding split with the odd element after;
+    "causal": all padding before, (window - 1) * dilation elements of it.
+    """
+    reach = (window - 1) * dilation + 1
+    if padding == "same":
+        out = -(-size // stride)
+        return out, max((out - 1) * stride + reach - size, 0) // 2
+    pad = reach - 1 if padding == "causal" else 0
+    if size + pad < reach:
+        return None
+    return (size + pad - reach) // stride + 1, pad
+
+
+def spatial_words(rank: int) -> str:
+    return "steps" if rank == 1 else "height x width"
+
+
+def as_4d(a: np.ndarray) -> np.ndarray:
+    """(batch, steps, channels) as (batch, 1, steps, channels); 4-D arrays unchanged."""
+    a = np.ascontiguousarray(a)
+    return a if a.ndim == 4 else a.reshape(a.shape[0], 1, a.shape[1], a.shape[2])
+
+
+class _Conv(Layer):
+    """Both convolutions; RANK is the number of spatial axes."""
+
+    RANK: ClassVar[int]
+    LAYOUT: ClassVar[str]
+
+    def validate(self):
+        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
+            raise ConfigError(
+                f"{self.class_name}: invalid strides={self.strides} with dilation_rate={self.dilation_rate}: "
+                "strides > 1 cannot be combined with dilation_rate > 1"
+            )
+
+    def _geometry(self, input_shape) -> list[tuple[int, int]]:
+        if len(input_shape) != self.RANK + 2:
+            raise self.shape_error(input_shape, f"needs {self.RANK + 2} dimensions {self.LAYOUT}")
+        axes = [
+            window_geometry(size, k, s, d, self.padding)
+            for size, k, s, d in zip(input_shape[1:-1], self.kernel_size, self.strides, self.dilation_rate)
+        ]
+        if None in axes:
+            reach = tuple((k - 1) * d + 1 for k, d in zip(self.kernel_size, self.dilation_rate))
+            raise self.shape_error(
+                input_shape,
+                f"needs {spatial_words(self.RANK)} of at least {' x '.join(map(str, reach))} for "
+                f"kernel_size={format_shape(self.kernel_size)}, dilation_rate={format_shape(self.dilation_rate)} "
+                f"and padding={self.padding!r}",
+            )
+        return axes
+
+    def compute_output_shape(self, input_shape):
+        axes = self._geometry(input_shape)
+        return (input_shape[0], *(out for out, _ in axes), self.filters)
+
+    def weight_specs(self, input_shape):
+        specs = [WeightSpec("kernel", (*self.kernel_size, input_shape[-1], self.filters), self.kernel_initializer)]
+        if self.use_bias:
+            specs.append(WeightSpec("bias", (self.filters,), self.bias_initializer))
+        return specs
+
+    def build(self, input_shape, rng):
+        super().build(input_shape, rng)
+        self._act = activation_id(self.activation)
+
+    def _window(self, input_shape):
+        """The kernels' (out_h, out_w) and window tuple for `input_shape`."""
+        lead = (1,) * (2 - self.RANK)
+        (out_h, pad_top), (out_w, pad_left) = [(1, 0)] * (2 - self.RANK) + self._geometry(input_shape)
+        kh, kw = lead + self.kernel_size
+        sh, sw = lead + self.strides
+        dh, dw = lead + self.dilation_rate
+        return out_h, out_w, (kh, kw, sh, sw, dh, dw, pad_top, pad_left)
+
+    def forward(self, x, training=False):
+        x4 = as_4d(x)
+        n, channels = x4.shape[0], x4.shape[3]
+        out_h, out_w, window = self._window(x.shape)
+        shape = (n, out_h, out_w, self.filters)
+        z = self.buffer("z", shape)
+        y = z if self.activation == "linear" else self.buffer("y", shape)
+        row_width = math.prod(self.kernel_size) * channels
+        cols = self.buffer("cols", (chunk_samples(n, out_h * out_w, row_width) * out_h * out_w, row_width))
+        kernel2d = self.weights[0].value.reshape(row_width, self.filters)
+        bias = self.weights[1].value if self.use_bias else EMPTY
+        conv_forward(x4, kernel2d, bias, self._act, window, cols, z, y)
+        self._x_shape, self._x4, self._z, self._y, self._cols, self._window_args = x.shape, x4, z, y, cols, window
+        return y.reshape(n, *shape[3 - self.RANK:])
+
+    def backward(self, dy, need_dx=True):
+        z = self._z
+        dy4 = np.ascontiguousarray(dy).reshape(z.shape)
+        kernel, filters = self.weights[0], self.filters
+        row_width = kernel.value.size // filters
+        dz = self.buffer("dz", z.shape)
+        dbias_parts = self.buffer("dbias_parts", (row_blocks(dz.size // filters), filters if self.use_bias else 0))
+        dkernel_part = self.buffer("dkernel_part", (row_width, filters))
+        dbias = self.weights[1].grad if self.use_bias else EMPTY
+        dx = self.buffer("dx", self._x4.shape) if need_dx else None
+        conv_backward(
+            self._x4, kernel.value.reshape(row_width, filters), z, self._y, self._act, self._window_args,
+            self._cols, dy4, dz, dbias_parts, dkernel_part, kernel.grad.reshape(row_width, filters), dbias, dx,
+        )
+        return None if dx is None else dx.reshape(self._x_shape)
+
+
+def _conv_params(rank: int, paddings: tuple) -> tuple[Param, ...]:
+    """Keras's arguments, in Keras's positional order."""
+    return (
+        Param("filters", "int", low=1, high=1 << 16, help="Number of output channels."),
+        Param("kernel_size", "ints", length=rank, low=1, help="Window size of the convolution."),
+        Param("strides", "ints", default=(1,) * rank, length=rank, low=1, help="Step between windows."),
+        Param("padding", "choice", default="valid", choices=paddings,
+              help="'valid': no padding; 'same': output size ceil(input / stride)"
+              + ("; 'causal': pad the start only." if "causal" in paddings else ".")),
+        CHANNELS_LAST,
+        Param("dilation_rate", "ints", default=(1,) * rank, length=rank, low=1,
+              help="Spacing between kernel taps (atrous convolution)."),
+        Param("activation", "activation", default="linear", help="Applied to the output."),
+        Param("use_bias", "bool", default=True, help="Add a learned bias per filter."),
+        Param("kernel_initializer", "initializer", default="glorot_uniform", help="Initializer of the kernel."),
+        Param("bias_initializer", "initializer", default="zeros", help="Initializer of the bias."),
+    )
+
+
+@register("Convolution", "1-D convolution over the steps of (batch, steps, channels) sequences.")
+class Conv1D(_Conv):
+    """Temporal convolution.
+
+    Args:
+        filters: number of output channels.
+        kernel_size: length of the window.
+        strides, dilation_rate: ints (strides > 1 excludes dilation_rate > 1).
+        padding: "valid", "same" or "causal".
+        activation, use_bias, kernel_initializer, bias_initializer: as Dense.
+    Input shape: (batch, steps, channels). Output shape: (batch, new_steps, filters).
+    Kernel: (kernel_size, channels, filters).
+    """
+
+    RANK = 1
+    LAYOUT = "(batch, steps, channels)"
+    PARAMS = _conv_params(1, ("valid", "same", "causal"))
+
+
+@register("Convolution", "2-D convolution over the height and width of (batch, height, width, channels) images.")
+class Conv2D(_Conv):
+    """Spatial convolution.
+
+    Args:
+        filters: number of output channels.
+        kernel_size: (height, width) of the window, or one int for both.
+        strides, dilation_rate: pairs or ints (strides > 1 excludes dilation_rate > 1).
+        padding: "valid" or "same".
+        activation, use_bias, kernel_initializer, bias_initializer: as Dense.
+    Input shape: (batch, height, width, channels).
+    Output shape: (batch, new_height, new_width, filters). Kernel: (kh, kw, channels, filters).
+    """
+
+    RANK = 2
+    LAYOUT = "(batch, height, width, channels)"
+    PARAMS = _conv_params(2, ("valid", "same"))
