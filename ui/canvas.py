@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QDrag, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QListView, QMenu, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QFrame, QHBoxLayout, QListView, QMenu, QVBoxLayout, QWidget
 
 from . import theme
 from .card_delegate import CARD, CONNECTOR, MARGIN, MAX_CARD_WIDTH, CardDelegate, card_rect
@@ -37,6 +37,7 @@ class CanvasView(QListView):
         self.setDropIndicatorShown(False)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFrameShape(QFrame.Shape.NoFrame)
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setMouseTracking(True)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -200,8 +201,7 @@ class CanvasPanel(QWidget):
 
     def __init__(self, document, parent=None):
         super().__init__(parent)
-        self.setObjectName("panel")
-        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
+        theme.style(self, "panel")
         self.model = StackModel(document, self)
         self.input_editor = InputEditor(document, self)
         self.view = CanvasView(self.model, self)

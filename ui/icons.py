@@ -23,6 +23,7 @@ class PaintedIconEngine(QIconEngine):
         super().__init__()
         self._draw = draw
         self._color = color
+        self._pixmaps: dict[tuple, QPixmap] = {}
 
     def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode, state: QIcon.State) -> None:
         color = QColor(self._color) if self._color is not None else QColor(theme.current().text)
@@ -41,12 +42,17 @@ class PaintedIconEngine(QIconEngine):
         return self.scaledPixmap(size, mode, state, 1.0)
 
     def scaledPixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State, scale: float) -> QPixmap:
-        pixmap = QPixmap(QSize(round(size.width() * scale), round(size.height() * scale)))
-        pixmap.fill(Qt.GlobalColor.transparent)
-        painter = QPainter(pixmap)
-        self.paint(painter, QRect(0, 0, pixmap.width(), pixmap.height()), mode, state)
-        painter.end()
-        pixmap.setDevicePixelRatio(scale)
+        """Drawn once per size, scale, mode and theme, then reused (views ask on every paint)."""
+        key = (size.width(), size.height(), scale, mode, state, theme.current().dark)
+        pixmap = self._pixmaps.get(key)
+        if pixmap is None:
+            pixmap = QPixmap(QSize(round(size.width() * scale), round(size.height() * scale)))
+            pixmap.fill(Qt.GlobalColor.transparent)
+            painter = QPainter(pixmap)
+            self.paint(painter, QRect(0, 0, pixmap.width(), pixmap.height()), mode, state)
+            painter.end()
+            pixmap.setDevicePixelRatio(scale)
+            self._pixmaps[key] = pixmap
         return pixmap
 
     def clone(self) -> "PaintedIconEngine":
@@ -322,10 +328,7 @@ def app_icon() -> QIcon:
 
 
 def paint_family_glyph(painter: QPainter, rect: QRectF, family: str) -> None:
-    """Draw a family glyph straight into `rect` (the canvas cards use it, no pixmap involved)."""
-    painter.save()
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    painter.translate(rect.topLeft())
-    painter.scale(rect.width() / 24.0, rect.height() / 24.0)
-    FAMILY_GLYPHS.get(family, _core)(painter, theme.family_color(family))
-    painter.restore()
+    """Draw a family glyph into `rect` at the painter's device pixel ratio (cached pixmap)."""
+    ratio = painter.device().devicePixelRatioF() if painter.device() is not None else 1.0
+    size = QSize(round(rect.width()), round(rect.height()))
+    painter.drawPixmap(rect.topLeft(), family_icon(family).pixmap(size, ratio))

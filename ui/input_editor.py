@@ -14,7 +14,8 @@ from builder.params import Param
 
 from .commands import SetInputShape
 from .text_values import parse_int_tuple, shape_text
-from .widgets import mark_invalid
+from . import theme
+from .widgets import mark_invalid, styled_label
 
 _SHAPE = Param("input_shape", "shape", low=1)
 
@@ -25,6 +26,7 @@ class InputEditor(QFrame):
     def __init__(self, document, parent=None):
         super().__init__(parent)
         self.setObjectName("inputHead")
+        theme.style(self, "inputHead")
         self.document = document
         title = QLabel("<b>Input</b>", self)
         self.shape_edit = QLineEdit(self)
@@ -36,9 +38,7 @@ class InputEditor(QFrame):
         self.batch_edit.setRange(0, 1 << 20)
         self.batch_edit.setSpecialValueText("any")
         self.batch_edit.setToolTip("A fixed batch size (stateful recurrent layers need one); 'any' leaves it free.")
-        self.error = QLabel(self)
-        self.error.setObjectName("fieldError")
-        self.error.setWordWrap(True)
+        self.error = styled_label("", "fieldError", self, wrap=True)
         self.error.hide()
 
         layout = QGridLayout(self)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QCheckBox, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QScrollArea, QStackedWidget, QVBoxLayout, QWidget,
+    QFrame, QGridLayout, QHBoxLayout, QLabel, QScrollArea, QStackedWidget, QVBoxLayout, QWidget,
 )
 
 from builder.errors import ConfigError
@@ -21,7 +21,7 @@ from .commands import ReplaceLayer
 from .icons import family_icon
 from .layer_factory import edited_layer
 from .param_editors import BoolEditor, ParamEditor, TextEditor, editor_for
-from .widgets import mark_invalid, panel_title
+from .widgets import mark_invalid, panel_title, styled_label
 
 _NAME = Param("name", "choice", help="The layer's name (letters, digits, '_', '-', '.'); unique in the model.")
 _TRAINABLE = Param("trainable", "bool", help="Whether training updates this layer's weights.")
@@ -39,18 +39,14 @@ class LayerForm(QWidget):
 
         icon = QLabel(self)
         icon.setPixmap(family_icon(cls.family).pixmap(32, 32))
-        title = QLabel(layer.class_name, self)
-        title.setObjectName("inspectorTitle")
-        family = QLabel(cls.family, self)
-        family.setObjectName("hint")
+        title = styled_label(layer.class_name, "inspectorTitle", self)
+        family = styled_label(cls.family, "hint", self)
         header = QHBoxLayout()
         header.addWidget(icon)
         header.addWidget(title)
         header.addStretch(1)
         header.addWidget(family)
-        help_label = QLabel(cls.help, self)
-        help_label.setObjectName("inspectorHelp")
-        help_label.setWordWrap(True)
+        help_label = styled_label(cls.help, "hint", self, wrap=True)
 
         self.grid = QGridLayout()
         self.grid.setHorizontalSpacing(10)
@@ -61,9 +57,7 @@ class LayerForm(QWidget):
         for param in cls.PARAMS:
             self._add(editor_for(param, self))
 
-        self.shapes = QLabel(self)
-        self.shapes.setObjectName("hint")
-        self.shapes.setWordWrap(True)
+        self.shapes = styled_label("", "hint", self, wrap=True)
         self.shapes.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         layout = QVBoxLayout(self)
@@ -79,9 +73,7 @@ class LayerForm(QWidget):
         row = self.grid.rowCount()
         label = QLabel(editor.param.name.replace("_", " "), self)
         label.setToolTip(editor.param.help)
-        error = QLabel(self)
-        error.setObjectName("fieldError")
-        error.setWordWrap(True)
+        error = styled_label("", "fieldError", self, wrap=True)
         error.hide()
         self.grid.addWidget(label, row, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.grid.addWidget(editor.widget, row, 1)
@@ -117,19 +109,17 @@ class Inspector(QWidget):
     def __init__(self, document, canvas, parent=None):
         super().__init__(parent)
         self.setObjectName("inspector")
-        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
+        theme.style(self, "panel")
         self.document = document
         self.canvas = canvas
         self.form: LayerForm | None = None
         self._row: int | None = None
 
         self.pages = QStackedWidget(self)
-        self.message = QLabel(self)
-        self.message.setObjectName("hint")
+        self.message = styled_label("", "hint", self, wrap=True)
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.message.setWordWrap(True)
         self.scroll = QScrollArea(self)
-        self.scroll.setObjectName("inspectorScroll")
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.scroll.setWidgetResizable(True)
         self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.pages.addWidget(self.message)
@@ -168,6 +158,7 @@ class Inspector(QWidget):
 
     def _build_form(self, layer: Layer) -> None:
         self.form = LayerForm(layer, self.scroll)
+        theme.style(self.form, "panel")
         for editor in self.form.editors:
             editor.edited.connect(lambda e=editor: self._edited(e))
         self.scroll.setWidget(self.form)

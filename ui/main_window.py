@@ -7,7 +7,7 @@ Document (edits, undo) and the canvas's selection.
 from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QSplitter, QToolBar
 
 from builder.project import Project
@@ -19,6 +19,7 @@ from .files import FileActions
 from .icons import action_icon, app_icon
 from .inspector import Inspector
 from .palette import PalettePanel
+from .qt_compat import protect_none
 from .selection_sync import SelectionSync
 from .settings import settings
 from .stack_model import layer_types_mime
@@ -33,6 +34,7 @@ class MainWindow(QMainWindow):
     """The studio. `MainWindow()` opens on the default template with the bundled digits."""
 
     def __init__(self, project: Project | None = None, parent=None):
+        protect_none()
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.setWindowIcon(app_icon())
@@ -73,6 +75,7 @@ class MainWindow(QMainWindow):
         self.document.modifiedChanged.connect(self._update_title)
         self.document.saved.connect(self._update_title)
         self._update_title()
+        theme.style(self.statusBar(), "statusBar")
         self.statusBar().showMessage("Drag layers from the palette onto the stack; the summary follows every edit.")
         self._restore_layout()
         self.canvas.setFocus()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import QModelIndex, QSize, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QKeyEvent, QPainter, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
-    QAbstractItemView, QLabel, QLineEdit, QStyledItemDelegate, QStyleOptionViewItem, QTreeView, QVBoxLayout, QWidget,
+    QAbstractItemView, QFrame, QLineEdit, QStyledItemDelegate, QStyleOptionViewItem, QTreeView, QVBoxLayout, QWidget,
 )
 
 from builder.catalog import FAMILIES, layer_types
@@ -17,6 +17,7 @@ from builder.catalog import FAMILIES, layer_types
 from . import theme
 from .icons import family_icon
 from .stack_model import LAYER_TYPES_MIME, layer_types_mime
+from .widgets import panel_title
 
 ClassNameRole = Qt.ItemDataRole.UserRole + 10
 HelpRole = Qt.ItemDataRole.UserRole + 11
@@ -115,6 +116,7 @@ class PaletteView(QTreeView):
         self.setIconSize(QSize(20, 20))
         self.setItemsExpandable(False)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFrameShape(QFrame.Shape.NoFrame)
         self.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.setAnimated(False)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -138,8 +140,7 @@ class PalettePanel(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.setObjectName("panel")
-        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
+        theme.style(self, "panel")
         self.source_model = PaletteModel(self)
         self.filter_model = PaletteFilter(self)
         self.filter_model.setSourceModel(self.source_model)
@@ -153,8 +154,7 @@ class PalettePanel(QWidget):
         self.search.textChanged.connect(self._filter)
         self.search.returnPressed.connect(self._append_first_match)
 
-        title = QLabel("LAYERS", self)
-        title.setObjectName("panelTitle")
+        title = panel_title("Layers", self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)

@@ -10,7 +10,7 @@ import math
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QFrame, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
 from builder.layers.base import format_shape
 from builder.shapes import LayerShape, first_error
@@ -97,6 +97,7 @@ class SummaryView(QTableView):
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setAlternatingRowColors(True)
         self.setShowGrid(False)
+        self.setFrameShape(QFrame.Shape.NoFrame)
         self.setWordWrap(True)
         self.verticalHeader().hide()
         self.verticalHeader().setDefaultSectionSize(26)
@@ -107,6 +108,7 @@ class SummaryView(QTableView):
         header.resizeSection(1, 130)
         header.resizeSection(2, 80)
         header.setHighlightSections(False)
+        theme.style(header, "header")
         for signal in (model.modelReset, model.rowsInserted, model.rowsRemoved, model.rowsMoved, model.dataChanged):
             signal.connect(self._mark_error_row)
         header.sectionResized.connect(self._mark_error_row)
@@ -136,13 +138,13 @@ class SummaryPanel(QWidget):
 
     def __init__(self, document, parent=None):
         super().__init__(parent)
-        self.setObjectName("panel")
-        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
+        theme.style(self, "panel")
         self.document = document
         self.model = SummaryModel(document, self)
         self.view = SummaryView(self.model, self)
         self.totals = QLabel(self)
         self.totals.setObjectName("summaryTotals")
+        theme.style(self.totals, "totals")
         self.totals.setWordWrap(True)
         self.totals.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout = QVBoxLayout(self)

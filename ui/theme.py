@@ -1,15 +1,17 @@
 """The studio's look: Fusion with a light palette (or a dark one), one accent, family colours.
 
 Custom-drawn parts (cards, icons, the summary's error rows) read their colours from
-`current()` so both themes stay consistent; `apply(app, dark)` switches everything at once.
+`current()`, and the few styled widgets register through `style()`, so `apply(app, dark)`
+switches everything at once.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import shiboken6
 from PySide6.QtGui import QColor, QFont, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 
 @dataclass(frozen=True)
@@ -97,33 +99,44 @@ def _palette(theme: Theme) -> QPalette:
     return palette
 
 
-def _style_sheet(theme: Theme) -> str:
-    return f"""
-QWidget#panel, QWidget#inspector, QScrollArea#inspectorScroll > QWidget > QWidget {{ background: {theme.panel}; }}
-QLabel#panelTitle {{
-    color: {theme.muted}; font-weight: 600; letter-spacing: 1px;
-    padding: 8px 10px 4px 10px;
-}}
-QSplitter::handle {{ background: {theme.window}; }}
-QTreeView, QListView, QTableView, QScrollArea {{ border: none; }}
-QTableView {{ gridline-color: {theme.border}; }}
-QHeaderView::section {{
-    background: {theme.panel}; color: {theme.muted}; border: none;
-    border-bottom: 1px solid {theme.border}; padding: 4px 6px;
-}}
-QLineEdit[invalid="true"] {{
-    border: 1px solid {theme.error}; border-radius: 3px; padding: 2px 3px; background: {theme.error_soft};
-}}
-QLabel#fieldError {{ color: {theme.error}; }}
-QLabel#summaryTotals {{ padding: 6px 10px; color: {theme.text}; }}
-QLabel#inspectorTitle {{ font-size: 15pt; font-weight: 600; }}
-QLabel#inspectorHelp, QLabel#hint {{ color: {theme.muted}; }}
-QFrame#inputHead {{
-    background: {theme.base}; border: 1px solid {theme.border}; border-radius: 8px;
-}}
-QToolBar {{ border: none; spacing: 2px; padding: 2px 6px; }}
-QStatusBar {{ color: {theme.muted}; }}
-"""
+# Per-widget style sheets, never one for the whole application: an application style sheet
+# routes every item of every view through QStyleSheetStyle, which made a repaint of the
+# window three times slower. These touch only a few labels and frames.
+_STYLES = {
+    "panelTitle": "QLabel {{ color: {muted}; font-weight: 600; letter-spacing: 1px; padding: 8px 10px 4px 10px; }}",
+    "hint": "QLabel {{ color: {muted}; }}",
+    "fieldError": "QLabel {{ color: {error}; }}",
+    "inspectorTitle": "QLabel {{ font-size: 15pt; font-weight: 600; }}",
+    "totals": "QLabel {{ padding: 6px 10px; }}",
+    "inputHead": "QFrame#inputHead {{ background: {base}; border: 1px solid {border}; border-radius: 8px; }}",
+    "header": ("QHeaderView::section {{ background: {panel}; color: {muted}; border: none; "
+               "border-bottom: 1px solid {border}; padding: 4px 6px; }}"),
+    "statusBar": "QStatusBar {{ color: {muted}; }}",
+    "invalid": "QLineEdit {{ border: 1px solid {error}; border-radius: 3px; padding: 2px 3px; background: {error_soft}; }}",
+}
+_styled: list[tuple[QWidget, str]] = []
+
+
+def _restyle(widget: QWidget, kind: str) -> None:
+    if kind == "panel":  # a flat background in the panel colour, through the palette
+        palette = widget.palette()
+        palette.setColor(QPalette.ColorRole.Window, QColor(_current.panel))
+        widget.setPalette(palette)
+        widget.setAutoFillBackground(True)
+    else:
+        widget.setStyleSheet(_STYLES[kind].format(**vars(_current)))
+
+
+def style(widget: QWidget, kind: str) -> None:
+    """Give `widget` the look `kind` ("panel", "panelTitle", "hint", ...) in the current theme,
+    and again whenever the theme changes."""
+    _styled.append((widget, kind))
+    _restyle(widget, kind)
+
+
+def style_invalid(widget: QWidget, invalid: bool) -> None:
+    """The red mark of a field whose value is refused (not re-themed: it is short-lived)."""
+    widget.setStyleSheet(_STYLES["invalid"].format(**vars(_current)) if invalid else "")
 
 
 def apply(app: QApplication, dark: bool = False) -> Theme:
@@ -136,5 +149,7 @@ def apply(app: QApplication, dark: bool = False) -> Theme:
     app.setProperty("seqstudioTheme", name)
     app.setStyle("Fusion")
     app.setPalette(_palette(_current))
-    app.setStyleSheet(_style_sheet(_current))
+    _styled[:] = [(widget, kind) for widget, kind in _styled if shiboken6.isValid(widget)]
+    for widget, kind in _styled:
+        _restyle(widget, kind)
     return _current

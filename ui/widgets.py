@@ -1,8 +1,10 @@
-"""Small helpers shared by the panels: the invalid-field mark and panel titles."""
+"""Small helpers shared by the panels: the invalid-field mark, panel titles, styled labels."""
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QWidget
+
+from . import theme
 
 
 def mark_invalid(widget: QWidget, message: str | None) -> None:
@@ -11,12 +13,19 @@ def mark_invalid(widget: QWidget, message: str | None) -> None:
     invalid = message is not None
     if widget.property("invalid") != invalid:
         widget.setProperty("invalid", invalid)
-        widget.style().unpolish(widget)
-        widget.style().polish(widget)
+        theme.style_invalid(widget, invalid)
     widget.setToolTip(message or widget.property("help") or "")
 
 
 def panel_title(text: str, parent: QWidget) -> QLabel:
     label = QLabel(text.upper(), parent)
-    label.setObjectName("panelTitle")
+    theme.style(label, "panelTitle")
+    return label
+
+
+def styled_label(text: str, kind: str, parent: QWidget, wrap: bool = False) -> QLabel:
+    """A QLabel with one of the theme's looks ("hint", "fieldError", ...)."""
+    label = QLabel(text, parent)
+    label.setWordWrap(wrap)
+    theme.style(label, kind)
     return label
