@@ -1,4 +1,4 @@
-"""The command line without Qt: `seqstudio new|summary|train|evaluate|demo|bench`.
+"""The command line without Qt: `seqstudio new|summary|train|evaluate|export|import|demo|bench`.
 
 Every user error (a `SeqStudioError`, an unreadable file, a bad argument) becomes one line
 `error: <message>` on stderr with exit status 2; a user never sees a traceback for something
@@ -13,7 +13,7 @@ import sys
 
 from .errors import SeqStudioError
 
-SUBCOMMANDS = ("new", "summary", "train", "evaluate", "demo", "bench")
+SUBCOMMANDS = ("new", "summary", "train", "evaluate", "export", "import", "demo", "bench")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -90,6 +90,11 @@ def _parser() -> argparse.ArgumentParser:
                                           "validation data (its training data when it has none).")
     evaluate.add_argument("project", metavar="PROJECT")
     _add_data_arguments(evaluate, "evaluation")
+
+    from .export.cli_commands import add_export_parser, add_import_parser
+
+    add_export_parser(sub)
+    add_import_parser(sub)
 
     demo = sub.add_parser("demo", help="train the default model on the bundled digits and print its accuracy",
                           description="Train the digits template on the bundled digits; print the test accuracy.")
@@ -228,7 +233,20 @@ def _demo(args) -> None:
     run_demo(epochs=args.epochs)
 
 
-_COMMANDS = {"new": _new, "summary": _summary, "train": _train, "evaluate": _evaluate, "demo": _demo}
+def _export(args) -> None:
+    from .export.cli_commands import run_export
+
+    run_export(args)
+
+
+def _import(args) -> None:
+    from .export.cli_commands import run_import
+
+    run_import(args)
+
+
+_COMMANDS = {"new": _new, "summary": _summary, "train": _train, "evaluate": _evaluate, "export": _export,
+             "import": _import, "demo": _demo}
 
 
 def main(argv: list[str] | None = None) -> int:

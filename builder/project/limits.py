@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 
 from ..errors import ConfigError
-from ..summary import readable_size
 
 MAX_PARAMETERS = 2**31
 """No layer (and no model) may hold more parameters than this: 8 GB of float32."""
@@ -32,6 +31,8 @@ def machine_memory() -> int | None:
 def check_model_size(model, source: str = "model", memory: int | None = None) -> None:
     """Raise ConfigError naming the layer and the size it would need when the stack's weights
     or per-sample outputs could not sensibly fit in memory. Allocates nothing."""
+    from ..summary import readable_size
+
     memory = machine_memory() if memory is None else memory
     total = 0
     for i, row in enumerate(model.shape_rows()):

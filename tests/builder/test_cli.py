@@ -108,6 +108,7 @@ def test_user_errors_are_one_line_with_status_2(tmp_path):
         (("new", "--template", "cnn", "-o", "x.json"), "unknown template 'cnn'"),
         (("new", "-o", "exists.json"), "exists.json: already exists; pass --force"),
         (("new",), "seqstudio new needs -o PROJECT"),
+        (("export", "missing.json", "--to", "keras"), "missing.json: no such project file"),
         (("fly",), "invalid choice: 'fly'"),
     ]
     for args, message in cases:

@@ -4,7 +4,6 @@ project round trip and trains one epoch on a few samples of dummy data of its sh
 import numpy as np
 import pytest
 
-from builder.catalog import layer_types
 from builder.errors import ConfigError
 from builder.project import load_project, project_to_dict, save_project
 from builder.project.data import model_arrays
@@ -21,16 +20,6 @@ PARAMS = {
     "stacked_lstm": 23_242,
     "stateful_lstm": 23_242,
 }
-
-
-def needs_layers(name):
-    """Skip while a template's layer types are still missing from the catalog."""
-    from builder.templates import _TEMPLATES
-
-    known = {t.name for t in layer_types()}
-    missing = sorted({class_name for class_name, _ in _TEMPLATES[name].layers} - known)
-    if missing:
-        pytest.skip(f"{name} needs layer types not in the catalog yet: {', '.join(missing)}")
 
 
 def dummy_data(model, samples):
@@ -66,7 +55,6 @@ def test_info_says_what_data_it_expects(name):
 
 @pytest.mark.parametrize("name", TEMPLATES)
 def test_builds_and_summarises(name):
-    needs_layers(name)
     project = build_template(name)
     lines = []
     project.model.summary(print_fn=lines.append)
@@ -77,7 +65,6 @@ def test_builds_and_summarises(name):
 
 @pytest.mark.parametrize("name", TEMPLATES)
 def test_round_trips_through_a_project_file(name, tmp_path):
-    needs_layers(name)
     project = build_template(name)
     save_project(project, tmp_path / f"{name}.json")
     assert project_to_dict(load_project(tmp_path / f"{name}.json")) == project_to_dict(project)
@@ -85,7 +72,6 @@ def test_round_trips_through_a_project_file(name, tmp_path):
 
 @pytest.mark.parametrize("name", TEMPLATES)
 def test_trains_one_epoch_on_dummy_data(name):
-    needs_layers(name)
     project = build_template(name)
     model = project.compiled_model()
     samples = model.input_shape[0] or (2 if name == "vgg_like" else 4)  # stateful: one fixed batch
@@ -105,13 +91,11 @@ def test_guide_compile_and_fit_settings():
 
 
 def test_vgg_like_is_compiled_without_metrics_as_the_guide_does():
-    needs_layers("vgg_like")
     vgg = build_template("vgg_like").compile
     assert vgg.metrics == [] and vgg.optimizer == build_template("mlp_multiclass").compile.optimizer
 
 
 def test_stateful_lstm_has_a_fixed_batch_and_fits_in_order():
-    needs_layers("stateful_lstm")
     stateful = build_template("stateful_lstm")
     assert stateful.model.input_shape == (32, 8, 16)
     assert (stateful.compile.batch_size, stateful.compile.shuffle) == (32, False)
