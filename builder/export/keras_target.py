@@ -16,6 +16,8 @@ from .spec import ExportSpec
 from .weights import keras_arrays
 
 TITLE = "Keras 3"
+KERAS_REQUIRED = frozenset({"pool_size"})
+"""Arguments Keras requires where SeqStudio has a default (AveragePooling's pool_size)."""
 
 
 def input_item(spec: ExportSpec) -> str:
@@ -67,7 +69,7 @@ if __name__ == "__main__":
 
 def generate(spec: ExportSpec, weights: bool) -> str:
     csv_import = "import csv\n" if data_kind(resolved_path(spec, spec.data.path)) == "csv" else ""
-    items = sequential_lines(spec, "layers.", input_item(spec))
+    items = sequential_lines(spec, "layers.", input_item(spec), KERAS_REQUIRED)
     prelude = [
         header(spec, TITLE, "A SeqStudio model as a Keras 3 script (any backend): build_model() returns it compiled,\n"
                             "training_data() reads the project's data, train() fits it as the project does. Running\n"

@@ -12,12 +12,14 @@ from .weights import keras_arrays
 TITLE = "SeqStudio"
 
 
-def sequential_lines(spec: ExportSpec, prefix: str, input_item: str | None) -> list[str]:
+def sequential_lines(spec: ExportSpec, prefix: str, input_item: str | None,
+                     always: frozenset = frozenset()) -> list[str]:
     """`model = Sequential([...], name=...)` for the SeqStudio and Keras scripts. Without an
-    `input_item` (Keras's `keras.Input(...)`), the first layer declares the input shape."""
+    `input_item` (Keras's `keras.Input(...)`), the first layer declares the input shape; the
+    arguments in `always` are written even at their defaults."""
     items = [] if input_item is None else [input_item]
     for index, entry in enumerate(spec.layers):
-        arguments = layer_arguments(entry)
+        arguments = layer_arguments(entry, always)
         if index == 0 and input_item is None:
             batch, *dims = spec.input_shape
             if batch is None:

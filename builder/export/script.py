@@ -20,13 +20,14 @@ def header(spec: ExportSpec, target: str, summary: str) -> str:
     ])
 
 
-def layer_arguments(entry: LayerEntry) -> dict:
-    """The layer's hyper-parameters that differ from their defaults (required ones always)."""
+def layer_arguments(entry: LayerEntry, always: frozenset = frozenset()) -> dict:
+    """The layer's hyper-parameters that differ from their defaults (required ones, and those
+    named in `always`, whatever their value)."""
     layer = entry.layer
     arguments = {}
     for param in layer.PARAMS:
         value = getattr(layer, param.name)
-        if param.required or value != param.default:
+        if param.required or param.name in always or value != param.default:
             arguments[param.name] = value
     return arguments
 

@@ -18,7 +18,7 @@ import numpy as np
 from ..errors import ConfigError
 from .names import literal
 from .spec import LayerEntry
-from .weights import GRU_TO_TORCH, gate_blocks, linear_weight
+from .weights import GRU_TO_TORCH, conv_weight, gate_blocks, linear_weight
 
 ACTIVATIONS = {
     "linear": "{x}",
@@ -223,6 +223,86 @@ def layer_normalization(entry: LayerEntry, attr: str) -> TorchLayer:
     return TorchLayer(init + extra_init, forward + extra_forward, None, lambda: _affine_state(entry, attr, fused))
 
 
+# -- Convolution and pooling -------------------------------------------------------------------
+def _pads(entry: LayerEntry, window: tuple, strides: tuple, dilation: tuple) -> list[tuple[int, int]]:
+    """(before, after) padding per spatial axis, as Keras pads for "same" and "causal"."""
+    padding = entry.layer.padding
+    pads = []
+    for size, k, stride, d in zip(entry.input_shape[1:-1], window, strides, dilation):
+        reach = (k - 1) * d + 1
+        if padding == "same":
+            total = max((-(-size // stride) - 1) * stride + reach - size, 0)
+            pads.append((total // 2, total - total // 2))
+        else:
+            pads.append((reach - 1 if padding == "causal" else 0, 0))
+    return pads
+
+
+def _pad_argument(pads: list[tuple[int, int]]) -> str:
+    """F.pad's argument: the last spatial axis first."""
+    return f"({', '.join(str(v) for before_after in reversed(pads) for v in before_after)})"
+
+
+def _ints(values) -> str:
+    return literal(tuple(int(v) for v in values))
+
+
+def conv(entry: LayerEntry, attr: str) -> TorchLayer:
+    """nn.Conv1d/2d on channels-first data; Keras's uneven "same" and "causal" padding goes
+    through F.pad first."""
+    layer = entry.layer
+    rank = len(layer.kernel_size)
+    pads = _pads(entry, layer.kernel_size, layer.strides, layer.dilation_rate)
+    symmetric = all(before == after for before, after in pads)
+    padding = f", padding={_ints(before for before, _ in pads)}" if symmetric and any(any(p) for p in pads) else ""
+    bias = "" if layer.use_bias else ", bias=False"
+    init = [f"self.{attr} = nn.Conv{rank}d({entry.input_shape[-1]}, {layer.filters}, "
+            f"kernel_size={_ints(layer.kernel_size)}, stride={_ints(layer.strides)}{padding}, "
+            f"dilation={_ints(layer.dilation_rate)}{bias})"]
+    moved = "x.movedim(-1, 1)" if symmetric else f"F.pad(x.movedim(-1, 1), {_pad_argument(pads)})"
+    forward = [f"x = self.{attr}({moved}).movedim(1, -1)"]
+
+    def state():
+        w = _weights(entry)
+        out = {f"{attr}.weight": conv_weight(w["kernel"])}
+        if layer.use_bias:
+            out[f"{attr}.bias"] = w["bias"]
+        return out
+
+    return TorchLayer(init, forward, layer.activation, state)
+
+
+def pooling(entry: LayerEntry, attr: str) -> TorchLayer:
+    """F.max_pool/avg_pool on channels-first data. Keras's "same" pooling ignores the padding:
+    max pads with -inf, average divides by the number of real elements in each window."""
+    layer = entry.layer
+    rank = len(layer.pool_size)
+    strides = layer.strides or layer.pool_size
+    pads = _pads(entry, layer.pool_size, strides, (1,) * rank)
+    kind = "max" if entry.class_name.startswith("Max") else "avg"
+    function = f"F.{kind}_pool{rank}d"
+    arguments = f"{_ints(layer.pool_size)}, {_ints(strides)}"
+    if not any(any(p) for p in pads):
+        return TorchLayer([], [f"x = {function}(x.movedim(-1, 1), {arguments}).movedim(1, -1)"])
+    pad = _pad_argument(pads)
+    if kind == "max":
+        return TorchLayer([], [f"x = {function}(F.pad(x.movedim(-1, 1), {pad}, value=float(\"-inf\")), "
+                               f"{arguments}).movedim(1, -1)  # padding=\"same\": padded values never win"])
+    return TorchLayer([], [
+        "x = x.movedim(-1, 1)",
+        f"counts = {function}(F.pad(torch.ones_like(x[:1, :1]), {pad}), {arguments})  # real elements per window",
+        f"x = ({function}(F.pad(x, {pad}), {arguments}) / counts).movedim(1, -1)",
+    ])
+
+
+def global_pooling(entry: LayerEntry, attr: str) -> TorchLayer:
+    axes = tuple(range(1, len(entry.input_shape) - 1))
+    dims = str(axes[0]) if len(axes) == 1 else literal(axes)
+    keep = ", keepdim=True" if entry.layer.keepdims else ""
+    method = "mean" if "Average" in entry.class_name else "amax"
+    return TorchLayer([], [f"x = x.{method}(dim={dims}{keep})"])
+
+
 # -- Embedding ---------------------------------------------------------------------------------
 def embedding(entry: LayerEntry, attr: str) -> TorchLayer:
     layer = entry.layer
@@ -381,6 +461,16 @@ EMITTERS: dict[str, Callable[[LayerEntry, str], TorchLayer]] = {
     "BatchNormalization": batch_normalization,
     "LayerNormalization": layer_normalization,
     "Embedding": embedding,
+    "Conv1D": conv,
+    "Conv2D": conv,
+    "MaxPooling1D": pooling,
+    "MaxPooling2D": pooling,
+    "AveragePooling1D": pooling,
+    "AveragePooling2D": pooling,
+    "GlobalAveragePooling1D": global_pooling,
+    "GlobalAveragePooling2D": global_pooling,
+    "GlobalMaxPooling1D": global_pooling,
+    "GlobalMaxPooling2D": global_pooling,
     "SimpleRNN": recurrent,
     "LSTM": recurrent,
     "GRU": recurrent,
