@@ -4,8 +4,9 @@ backpropagation through time.
 Everything is time-major and in processing order (go_backwards reverses the sequence once,
 on the way in): inputs x_tm (T, B, F), projections (T, B, G*u), states hs (T+1, B, u) with hs[0]
 the initial state. The input projection of all time steps is one GEMM (`input_projection`);
-each step's recurrent matmul is a BLAS call inside the njit loop, followed by one fused loop
-over the step's gates. The gate pre-activations overwrite the input projections in place and
+each step's recurrent matmul is a BLAS call inside the njit loop, followed by one fused pass
+over the step's gates (sigmoid and tanh inlined as vectorizable float32 rational functions;
+other activations through kernels.activations). The gate pre-activations overwrite the input projections in place and
 the activated gates are kept, so backward recomputes nothing. Backward stops at the initial
 state (truncated BPTT, as Keras).
 
@@ -19,10 +20,65 @@ h_t = z * h_{t-1} + (1 - z) * hh.
 import numpy as np
 from numba import njit
 
-from .activations import scalar_derivative, scalar_forward
+from .activations import SIGMOID, TANH, scalar_derivative, scalar_forward
 
 EMPTY2 = np.empty((0, 0), dtype=np.float32)
 EMPTY3 = np.empty((0, 0, 0), dtype=np.float32)
+
+
+# Gate activations run as branch-free loops that LLVM vectorizes (error_model="numpy" drops
+# the division-by-zero checks that would stop it); other activations take the scalar path.
+_FAST = dict(cache=True, error_model="numpy")
+
+
+@njit(cache=True, inline="always")
+def _tanh(x):
+    """tanh in float32 as a rational function on [-9, 9] (Eigen's fast tanh: a few ulps)."""
+    x = min(max(x, np.float32(-9.0)), np.float32(9.0))
+    x2 = x * x
+    p = x2 * np.float32(-2.76076847742355e-16) + np.float32(2.00018790482477e-13)
+    p = p * x2 + np.float32(-8.60467152213735e-11)
+    p = p * x2 + np.float32(5.12229709037114e-08)
+    p = p * x2 + np.float32(1.48572235717979e-05)
+    p = p * x2 + np.float32(6.37261928875436e-04)
+    p = p * x2 + np.float32(4.89352455891786e-03)
+    q = x2 * np.float32(1.19825839466702e-06) + np.float32(1.18534705686654e-04)
+    q = q * x2 + np.float32(2.26843463243900e-03)
+    q = q * x2 + np.float32(4.89352518554385e-03)
+    return p * x / q
+
+
+@njit(cache=True, inline="always")
+def _sigmoid(x):
+    return np.float32(0.5) + np.float32(0.5) * _tanh(np.float32(0.5) * x)
+
+
+@njit(cache=True, inline="always")
+def _activate(z, out, start, stop, act):
+    """out[j] = act(z[j]) for j in [start, stop) of two rows."""
+    if act == SIGMOID:
+        for j in range(start, stop):
+            out[j] = _sigmoid(z[j])
+    elif act == TANH:
+        for j in range(start, stop):
+            out[j] = _tanh(z[j])
+    else:
+        for j in range(start, stop):
+            out[j] = scalar_forward(z[j], act)
+
+
+@njit(cache=True, inline="always")
+def _derivatives(z, y, out, start, stop, act):
+    """out[j] = act'(z[j]) given y[j] = act(z[j]), for j in [start, stop) of three rows."""
+    if act == SIGMOID:
+        for j in range(start, stop):
+            out[j] = y[j] * (np.float32(1.0) - y[j])
+    elif act == TANH:
+        for j in range(start, stop):
+            out[j] = np.float32(1.0) - y[j] * y[j]
+    else:
+        for j in range(start, stop):
+            out[j] = scalar_derivative(z[j], y[j], act)
 
 
 @njit(cache=True)
@@ -113,7 +169,7 @@ def _masked_add(direct, rec, rmask, dh):
 
 
 # -- LSTM ------------------------------------------------------------------------------------
-@njit(cache=True)
+@njit(**_FAST)
 def lstm_forward_steps(xp, recurrent_kernel, rmask, act, ract, hs, cs, gates, cell_act, hm, hp):
     """Run the LSTM over T steps; hs[0] and cs[0] hold the initial state.
 
@@ -125,19 +181,23 @@ def lstm_forward_steps(xp, recurrent_kernel, rmask, act, ract, hs, cs, gates, ce
     for t in range(steps):
         np.dot(_recurrent_input(hs, t, rmask, hm), recurrent_kernel, hp)
         for b in range(batch):
+            pre, rec, gate = xp[t, b], hp[b], gates[t, b]
             for j in range(width):
-                z = xp[t, b, j] + hp[b, j]
-                xp[t, b, j] = z
-                gates[t, b, j] = scalar_forward(z, act if j // units == 2 else ract)
+                pre[j] += rec[j]
+            _activate(pre, gate, 0, 2 * units, ract)
+            _activate(pre, gate, 2 * units, 3 * units, act)
+            _activate(pre, gate, 3 * units, width, ract)
+            c_prev, c = cs[t, b], cs[t + 1, b]
             for j in range(units):
-                c = gates[t, b, units + j] * cs[t, b, j] + gates[t, b, j] * gates[t, b, 2 * units + j]
-                cs[t + 1, b, j] = c
-                a = scalar_forward(c, act)
-                cell_act[t, b, j] = a
-                hs[t + 1, b, j] = gates[t, b, 3 * units + j] * a
+                c[j] = gate[units + j] * c_prev[j] + gate[j] * gate[2 * units + j]
+            a = cell_act[t, b]
+            _activate(c, a, 0, units, act)
+            h = hs[t + 1, b]
+            for j in range(units):
+                h[j] = gate[3 * units + j] * a[j]
 
 
-@njit(cache=True)
+@njit(**_FAST)
 def lstm_backward_steps(dhs, recurrent_kernel_t, rmask, act, ract, cs, pre, gates, cell_act, dpre, dh, dc, scratch):
     """Backpropagate through time: dhs (T, B, u) is dL/dh reaching each step's output.
 
@@ -150,54 +210,58 @@ def lstm_backward_steps(dhs, recurrent_kernel_t, rmask, act, ract, cs, pre, gate
     dc[:] = 0.0
     for t in range(steps - 1, -1, -1):
         for b in range(batch):
+            gate, d = gates[t, b], dpre[t, b]
+            _derivatives(pre[t, b], gate, d, 0, 2 * units, ract)
+            _derivatives(pre[t, b], gate, d, 2 * units, 3 * units, act)
+            _derivatives(pre[t, b], gate, d, 3 * units, width, ract)
+            a, da = cell_act[t, b], scratch[b]
+            _derivatives(cs[t + 1, b], a, da, 0, units, act)
+            c_prev, g_out, g_carry, g_in = cs[t, b], dhs[t, b], dc[b], dh[b]
             for j in range(units):
-                g_h = dhs[t, b, j] + dh[b, j]
-                i = gates[t, b, j]
-                f = gates[t, b, units + j]
-                g = gates[t, b, 2 * units + j]
-                o = gates[t, b, 3 * units + j]
-                a = cell_act[t, b, j]
-                d_cell = dc[b, j] + g_h * o * scalar_derivative(cs[t + 1, b, j], a, act)
-                dpre[t, b, j] = d_cell * g * scalar_derivative(pre[t, b, j], i, ract)
-                dpre[t, b, units + j] = d_cell * cs[t, b, j] * scalar_derivative(pre[t, b, units + j], f, ract)
-                dpre[t, b, 2 * units + j] = d_cell * i * scalar_derivative(pre[t, b, 2 * units + j], g, act)
-                dpre[t, b, 3 * units + j] = g_h * a * scalar_derivative(pre[t, b, 3 * units + j], o, ract)
-                dc[b, j] = d_cell * f
+                g_h = g_out[j] + g_in[j]
+                d_cell = g_carry[j] + g_h * gate[3 * units + j] * da[j]
+                d[j] *= d_cell * gate[2 * units + j]
+                d[units + j] *= d_cell * c_prev[j]
+                d[2 * units + j] *= d_cell * gate[j]
+                d[3 * units + j] *= g_h * a[j]
+                g_carry[j] = d_cell * gate[units + j]
         if t > 0:
             np.dot(dpre[t], recurrent_kernel_t, scratch)
             _mask_into(scratch, rmask, dh)
 
 
 # -- SimpleRNN -------------------------------------------------------------------------------
-@njit(cache=True)
+@njit(**_FAST)
 def simple_rnn_forward_steps(xp, recurrent_kernel, rmask, act, hs, hm, hp):
     """h_t = act(xp_t + h_{t-1} @ recurrent_kernel); xp becomes the pre-activations."""
     steps, batch, units = xp.shape
     for t in range(steps):
         np.dot(_recurrent_input(hs, t, rmask, hm), recurrent_kernel, hp)
         for b in range(batch):
+            pre, rec = xp[t, b], hp[b]
             for j in range(units):
-                z = xp[t, b, j] + hp[b, j]
-                xp[t, b, j] = z
-                hs[t + 1, b, j] = scalar_forward(z, act)
+                pre[j] += rec[j]
+            _activate(pre, hs[t + 1, b], 0, units, act)
 
 
-@njit(cache=True)
+@njit(**_FAST)
 def simple_rnn_backward_steps(dhs, recurrent_kernel_t, rmask, act, hs, pre, dpre, dh, scratch):
     """Writes dpre (T, B, u); dh and scratch are (B, u) work arrays."""
     steps, batch, units = pre.shape
     dh[:] = 0.0
     for t in range(steps - 1, -1, -1):
         for b in range(batch):
+            d, g_out, g_in = dpre[t, b], dhs[t, b], dh[b]
+            _derivatives(pre[t, b], hs[t + 1, b], d, 0, units, act)
             for j in range(units):
-                dpre[t, b, j] = (dhs[t, b, j] + dh[b, j]) * scalar_derivative(pre[t, b, j], hs[t + 1, b, j], act)
+                d[j] *= g_out[j] + g_in[j]
         if t > 0:
             np.dot(dpre[t], recurrent_kernel_t, scratch)
             _mask_into(scratch, rmask, dh)
 
 
 # -- GRU, reset after the recurrent matmul (Keras 3's default) ------------------------------
-@njit(cache=True)
+@njit(**_FAST)
 def gru_forward_steps(xp, recurrent_kernel, recurrent_bias, rmask, act, ract, hs, gates, rec_h, hm, hp):
     """GRU with reset_after=True: hh = act(x_h + r * (h @ R_h + b_rh)).
 
@@ -210,26 +274,24 @@ def gru_forward_steps(xp, recurrent_kernel, recurrent_bias, rmask, act, ract, hs
     for t in range(steps):
         np.dot(_recurrent_input(hs, t, rmask, hm), recurrent_kernel, hp)
         for b in range(batch):
-            for j in range(width):
-                if has_bias:
-                    hp[b, j] += recurrent_bias[j]
+            pre, rec, gate, keep = xp[t, b], hp[b], gates[t, b], rec_h[t, b]
+            if has_bias:
+                for j in range(width):
+                    rec[j] += recurrent_bias[j]
             for j in range(2 * units):
-                z = xp[t, b, j] + hp[b, j]
-                xp[t, b, j] = z
-                gates[t, b, j] = scalar_forward(z, ract)
+                pre[j] += rec[j]
+            _activate(pre, gate, 0, 2 * units, ract)
             for j in range(units):
-                k = 2 * units + j
-                rh = hp[b, k]
-                rec_h[t, b, j] = rh
-                z = xp[t, b, k] + gates[t, b, units + j] * rh
-                xp[t, b, k] = z
-                hh = scalar_forward(z, act)
-                gates[t, b, k] = hh
-                update = gates[t, b, j]
-                hs[t + 1, b, j] = update * hs[t, b, j] + (1.0 - update) * hh
+                keep[j] = rec[2 * units + j]
+                pre[2 * units + j] += gate[units + j] * keep[j]
+            _activate(pre, gate, 2 * units, width, act)
+            h_prev, h = hs[t, b], hs[t + 1, b]
+            for j in range(units):
+                update = gate[j]
+                h[j] = update * h_prev[j] + (np.float32(1.0) - update) * gate[2 * units + j]
 
 
-@njit(cache=True)
+@njit(**_FAST)
 def gru_backward_steps(dhs, recurrent_kernel_t, rmask, act, ract, hs, pre, gates, rec_h, dxp, dhp, dh, direct, scratch):
     """Writes dxp (T, B, 3u) (gradients of the input projections) and dhp (T, B, 3u) (of the
     recurrent projections, bias included). dh, direct and scratch are (B, u) work arrays."""
@@ -238,29 +300,29 @@ def gru_backward_steps(dhs, recurrent_kernel_t, rmask, act, ract, hs, pre, gates
     dh[:] = 0.0
     for t in range(steps - 1, -1, -1):
         for b in range(batch):
+            gate, d, dr = gates[t, b], dxp[t, b], dhp[t, b]
+            _derivatives(pre[t, b], gate, d, 0, 2 * units, ract)
+            _derivatives(pre[t, b], gate, d, 2 * units, width, act)
+            h_prev, keep, g_out, g_in, g_direct = hs[t, b], rec_h[t, b], dhs[t, b], dh[b], direct[b]
             for j in range(units):
-                k = 2 * units + j
-                g_h = dhs[t, b, j] + dh[b, j]
-                update = gates[t, b, j]
-                reset = gates[t, b, units + j]
-                hh = gates[t, b, k]
-                d_hh = g_h * (1.0 - update) * scalar_derivative(pre[t, b, k], hh, act)
-                d_update = g_h * (hs[t, b, j] - hh) * scalar_derivative(pre[t, b, j], update, ract)
-                d_reset = d_hh * rec_h[t, b, j] * scalar_derivative(pre[t, b, units + j], reset, ract)
-                dxp[t, b, j] = d_update
-                dxp[t, b, units + j] = d_reset
-                dxp[t, b, k] = d_hh
-                dhp[t, b, j] = d_update
-                dhp[t, b, units + j] = d_reset
-                dhp[t, b, k] = d_hh * reset
-                direct[b, j] = g_h * update
+                g_h = g_out[j] + g_in[j]
+                update = gate[j]
+                hh = gate[2 * units + j]
+                d_hh = g_h * (np.float32(1.0) - update) * d[2 * units + j]
+                d[2 * units + j] = d_hh
+                d[j] *= g_h * (h_prev[j] - hh)
+                d[units + j] *= d_hh * keep[j]
+                dr[j] = d[j]
+                dr[units + j] = d[units + j]
+                dr[2 * units + j] = d_hh * gate[units + j]
+                g_direct[j] = g_h * update
         if t > 0:
             np.dot(dhp[t], recurrent_kernel_t, scratch)
             _masked_add(direct, scratch, rmask, dh)
 
 
 # -- GRU, reset before the recurrent matmul (reset_after=False) -----------------------------
-@njit(cache=True)
+@njit(**_FAST)
 def gru_reset_before_forward_steps(xp, kernel_zr, kernel_h, rmask, act, ract, hs, gates, rh, hm, hp_zr, hp_h):
     """GRU with reset_after=False: hh = act(x_h + (r * h) @ R_h).
 
@@ -273,25 +335,25 @@ def gru_reset_before_forward_steps(xp, kernel_zr, kernel_h, rmask, act, ract, hs
         h_in = _recurrent_input(hs, t, rmask, hm)
         np.dot(h_in, kernel_zr, hp_zr)
         for b in range(batch):
+            pre, rec, gate, reset_h, state = xp[t, b], hp_zr[b], gates[t, b], rh[t, b], h_in[b]
             for j in range(2 * units):
-                z = xp[t, b, j] + hp_zr[b, j]
-                xp[t, b, j] = z
-                gates[t, b, j] = scalar_forward(z, ract)
+                pre[j] += rec[j]
+            _activate(pre, gate, 0, 2 * units, ract)
             for j in range(units):
-                rh[t, b, j] = gates[t, b, units + j] * h_in[b, j]
+                reset_h[j] = gate[units + j] * state[j]
         np.dot(rh[t], kernel_h, hp_h)
         for b in range(batch):
+            pre, rec, gate = xp[t, b], hp_h[b], gates[t, b]
             for j in range(units):
-                k = 2 * units + j
-                z = xp[t, b, k] + hp_h[b, j]
-                xp[t, b, k] = z
-                hh = scalar_forward(z, act)
-                gates[t, b, k] = hh
-                update = gates[t, b, j]
-                hs[t + 1, b, j] = update * hs[t, b, j] + (1.0 - update) * hh
+                pre[2 * units + j] += rec[j]
+            _activate(pre, gate, 2 * units, width, act)
+            h_prev, h = hs[t, b], hs[t + 1, b]
+            for j in range(units):
+                update = gate[j]
+                h[j] = update * h_prev[j] + (np.float32(1.0) - update) * gate[2 * units + j]
 
 
-@njit(cache=True)
+@njit(**_FAST)
 def gru_reset_before_backward_steps(
     dhs, kernel_zr_t, kernel_h_t, rmask, act, ract, hs, hm, pre, gates, dxp, dh, direct, d_hh, d_zr, d_rh, scratch
 ):
@@ -303,26 +365,26 @@ def gru_reset_before_backward_steps(
     dh[:] = 0.0
     for t in range(steps - 1, -1, -1):
         for b in range(batch):
+            gate, d = gates[t, b], dxp[t, b]
+            _derivatives(pre[t, b], gate, d, 0, 2 * units, ract)
+            _derivatives(pre[t, b], gate, d, 2 * units, width, act)
+            h_prev, g_out, g_in, g_direct, dk, dzr = hs[t, b], dhs[t, b], dh[b], direct[b], d_hh[b], d_zr[b]
             for j in range(units):
-                k = 2 * units + j
-                g_h = dhs[t, b, j] + dh[b, j]
-                update = gates[t, b, j]
-                hh = gates[t, b, k]
-                dk = g_h * (1.0 - update) * scalar_derivative(pre[t, b, k], hh, act)
-                d_hh[b, j] = dk
-                dxp[t, b, k] = dk
-                du = g_h * (hs[t, b, j] - hh) * scalar_derivative(pre[t, b, j], update, ract)
-                dxp[t, b, j] = du
-                d_zr[b, j] = du
-                direct[b, j] = g_h * update
+                g_h = g_out[j] + g_in[j]
+                update = gate[j]
+                hh = gate[2 * units + j]
+                d[2 * units + j] *= g_h * (np.float32(1.0) - update)
+                dk[j] = d[2 * units + j]
+                d[j] *= g_h * (h_prev[j] - hh)
+                dzr[j] = d[j]
+                g_direct[j] = g_h * update
         np.dot(d_hh, kernel_h_t, d_rh)
         for b in range(batch):
+            d, dzr, drh = dxp[t, b], d_zr[b], d_rh[b]
+            h_in = hm[t, b] if masked else hs[t, b]
             for j in range(units):
-                h_in = hm[t, b, j] if masked else hs[t, b, j]
-                reset = gates[t, b, units + j]
-                dr = d_rh[b, j] * h_in * scalar_derivative(pre[t, b, units + j], reset, ract)
-                dxp[t, b, units + j] = dr
-                d_zr[b, units + j] = dr
+                d[units + j] *= drh[j] * h_in[j]
+                dzr[units + j] = d[units + j]
         if t > 0:
             np.dot(d_zr, kernel_zr_t, scratch)
             for b in range(batch):

@@ -103,6 +103,25 @@ def _work(*widths):
     return [np.empty((BATCH, w), np.float32) for w in widths]
 
 
+def _activated(values, act):
+    """act(values) by the kernels' own inlined float32 gate functions: one SimpleRNN step with a
+    zero recurrent kernel over a batch of single units."""
+    n = values.size
+    hs = np.zeros((2, n, 1), np.float32)
+    K.simple_rnn_forward_steps(_f32(values.reshape(1, n, 1)), np.zeros((1, 1), np.float32), K.EMPTY2, act, hs,
+                               K.EMPTY3, np.empty((n, 1), np.float32))
+    return hs[1, :, 0]
+
+
+@pytest.mark.parametrize("act, reference, tolerance", [(TANH, np.tanh, 4e-7), (SIGMOID, _sigmoid, 3e-7)])
+def test_inlined_gate_activations_are_accurate(act, reference, tolerance):
+    z = _f32(np.linspace(-30.0, 30.0, 60001))
+    assert np.abs(_activated(z, act) - reference(z.astype(np.float64))).max() <= tolerance
+    tiny = _f32(np.logspace(-30, -2, 200))
+    if act == TANH:
+        np.testing.assert_allclose(_activated(tiny, act), np.tanh(tiny.astype(np.float64)), rtol=3e-7)
+
+
 def test_time_major_round_trip_reverses_and_masks():
     x = _f32(RNG.standard_normal((BATCH, STEPS, 4)))
     mask = _f32(RNG.choice([0.0, 2.0], size=(BATCH, 4)))
