@@ -31,10 +31,12 @@ from .convolutional import CHANNELS_LAST, as_4d, spatial_words, window_geometry
 _LAYOUTS = {1: "(batch, steps, channels)", 2: "(batch, height, width, channels)"}
 
 
-def _pool_params(rank: int) -> tuple[Param, ...]:
-    """Keras's arguments, in Keras's positional order."""
+def _pool_params(rank: int, default_pool: bool) -> tuple[Param, ...]:
+    """Keras's arguments, in Keras's positional order; Keras 3's average pooling has no
+    default pool_size."""
+    default = {"default": (2,) * rank} if default_pool else {}
     return (
-        Param("pool_size", "ints", default=(2,) * rank, length=rank, low=1, help="Window size."),
+        Param("pool_size", "ints", length=rank, low=1, help="Window size.", **default),
         Param("strides", "optional_ints", default=None, length=rank, low=1,
               help="Step between windows; None means pool_size."),
         Param("padding", "choice", default="valid", choices=("valid", "same"),
@@ -119,7 +121,7 @@ class MaxPooling1D(_MaxPooling):
     """
 
     RANK = 1
-    PARAMS = _pool_params(1)
+    PARAMS = _pool_params(1, default_pool=True)
 
 
 @register("Pooling", "Maximum over windows of the height and width of (batch, height, width, channels).")
@@ -134,7 +136,7 @@ class MaxPooling2D(_MaxPooling):
     """
 
     RANK = 2
-    PARAMS = _pool_params(2)
+    PARAMS = _pool_params(2, default_pool=True)
 
 
 @register("Pooling", "Mean over windows of the steps of (batch, steps, channels).")
@@ -147,7 +149,7 @@ class AveragePooling1D(_AveragePooling):
     """
 
     RANK = 1
-    PARAMS = _pool_params(1)
+    PARAMS = _pool_params(1, default_pool=False)
 
 
 @register("Pooling", "Mean over windows of the height and width of (batch, height, width, channels).")
@@ -163,7 +165,7 @@ class AveragePooling2D(_AveragePooling):
     """
 
     RANK = 2
-    PARAMS = _pool_params(2)
+    PARAMS = _pool_params(2, default_pool=False)
 
 
 class _GlobalPooling(Layer):
