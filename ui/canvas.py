@@ -137,10 +137,10 @@ class CanvasView(QListView):
             return
         drag = QDrag(self)
         drag.setMimeData(self.model().mimeData(indexes))
-        drag.setPixmap(self._drag_pixmap(indexes))
+        drag.setPixmap(self.drag_pixmap(indexes))
         drag.exec(Qt.DropAction.MoveAction | Qt.DropAction.CopyAction, Qt.DropAction.MoveAction)
 
-    def _drag_pixmap(self, indexes) -> QPixmap:
+    def drag_pixmap(self, indexes) -> QPixmap:
         rect = self.visualRect(indexes[0])
         card = card_rect(QRectF(rect)).toRect().translated(0, -rect.top())
         ratio = self.devicePixelRatioF()

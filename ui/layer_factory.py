@@ -120,12 +120,16 @@ def param_value_text(param: Param, value) -> str:
 
 
 def key_parameters(layer: Layer, limit: int = 3) -> str:
-    """The settings worth a glance on a card: required arguments, then those off their default."""
-    shown = []
-    for param in layer.PARAMS:
-        value = getattr(layer, param.name)
-        if param.required or (value != param.default and param.kind != "initializer"):
-            shown.append(f"{param.name}={param_value_text(param, value)}")
+    """The settings worth a glance on a card: required arguments, then those off their default;
+    a layer with neither shows its first settings (a pooling layer's pool_size)."""
+    def text(param):
+        return f"{param.name}={param_value_text(param, getattr(layer, param.name))}"
+
+    visible = [p for p in layer.PARAMS if p.kind not in ("initializer", "bool") and getattr(layer, p.name) is not None]
+    shown = [text(p) for p in layer.PARAMS
+             if p.required or (getattr(layer, p.name) != p.default and p.kind != "initializer")]
+    if not shown:
+        shown = [text(p) for p in visible[:2]]
     if len(shown) > limit:
         shown = shown[:limit] + ["…"]
     return "  ·  ".join(shown)

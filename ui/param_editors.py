@@ -15,7 +15,7 @@ from builder.initializers import INITIALIZER_NAMES
 from builder.params import Param
 
 from .layer_factory import param_value_text
-from .text_values import parse_float, parse_int_tuple, parse_optional_int
+from .text_values import parse_float, parse_int_tuple, parse_literal, parse_optional_int
 
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 
@@ -124,8 +124,8 @@ class TextEditor(ParamEditor):
 
     def _display(self, value) -> None:
         text = param_value_text(self.param, value)
-        if isinstance(value, tuple):
-            text = text.strip("()").rstrip(",")
+        if isinstance(value, tuple) and not any(isinstance(item, tuple) for item in value):
+            text = text[1:-1].rstrip(",")  # "(3, 3)" is typed as "3, 3"
         self.widget.setText(text)
 
 
@@ -159,4 +159,6 @@ def editor_for(param: Param, parent: QWidget) -> ParamEditor:
                           f"None or {example}" if allow_none else example)
     if kind == "shape":
         return TextEditor(param, parent, lambda text: parse_int_tuple(text, name), "e.g. 8, 8 or -1")
-    raise ConfigError(f"the inspector has no editor for {name} of kind {kind!r}")
+    # A kind this module does not know (a layer module's own, like ZeroPadding2D's pairs):
+    # typed as a Python literal and left to the Param's own check.
+    return TextEditor(param, parent, lambda text: parse_literal(text, name), "a value")

@@ -6,6 +6,7 @@ Errors are ConfigErrors, shown beside the field like the catalog's own checks.
 
 from __future__ import annotations
 
+import ast
 import re
 
 from builder.errors import ConfigError
@@ -41,6 +42,14 @@ def parse_optional_int(text: str, what: str) -> int | None:
         return int(stripped)
     except ValueError:
         raise ConfigError(f"{what}: {stripped!r} is not an integer") from None
+
+
+def parse_literal(text: str, what: str):
+    """Numbers, strings, None and (nested) tuples, read safely ("1, 2" is the tuple (1, 2))."""
+    try:
+        return ast.literal_eval(text.strip() or "None")
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        raise ConfigError(f"{what}: {text.strip()!r} is not a value such as 1, (1, 2) or ((1, 1), (2, 2))") from None
 
 
 def shape_text(dims) -> str:

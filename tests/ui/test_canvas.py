@@ -97,3 +97,9 @@ def test_unknown_payloads_are_refused(window):
     data.setData("application/x-seqstudio-layer-types", b"not json")
     assert not model.dropMimeData(data, Qt.DropAction.CopyAction, 0, 0, QModelIndex())
     assert canvas_texts(window) == DIGITS
+
+
+def test_the_drag_image_is_the_card(window):
+    index = window.canvas.model().index(0, 0)
+    pixmap = window.canvas.drag_pixmap([index])
+    assert not pixmap.isNull() and pixmap.width() > 200

@@ -88,3 +88,12 @@ def test_the_guard_turns_an_escaped_exception_into_a_message(dialogs, capsys):
     assert dialogs.errors[0] == ("SeqStudio", "Dense: invalid units=0")
     assert "RuntimeError: boom" in dialogs.errors[1][1]
     assert "Traceback" in capsys.readouterr().err
+
+
+def test_a_project_path_opens_the_window_on_it(monkeypatch):
+    opened = []
+    monkeypatch.setattr(platform_check, "startup_problem", lambda: None)
+    monkeypatch.setattr(app, "run_studio", lambda path=None: opened.append(path) or 0)
+    assert app.main(["model.json"]) == 0 and opened == ["model.json"]
+    assert app.main([]) == 0 and opened[-1] is None
+    assert app.main(["a.json", "b.json"]) == 2

@@ -113,3 +113,18 @@ def test_selection_follows_between_canvas_and_summary(window):
     assert selected_rows(window.summary_table) == [0, 1]
     assert "2 layers selected" in window.inspector.message.text()
     assert canvas_texts(window) == ["Dense", "Dropout", "Dense"]
+
+
+def test_every_layer_type_gets_an_inspector_that_shows_its_values(window):
+    from builder.catalog import layer_types
+
+    for row, layer_type in enumerate(layer_types(), start=3):
+        assert drop_types(window, [layer_type.name], row)
+        window.canvas.select_rows([row])
+        form = window.inspector.form
+        layer = window.document.model.layers[row]
+        assert form.class_name == layer_type.name
+        assert form.editor("name").value() == layer.name
+        for editor in form.editors[1:]:
+            assert editor.param.check(layer.class_name, editor.value()) == getattr(layer, editor.param.name), \
+                f"{layer_type.name}.{editor.param.name}"
