@@ -54,8 +54,10 @@ def _column(text: str) -> str | int:
 def _add_data_arguments(command: argparse.ArgumentParser, purpose: str) -> None:
     command.add_argument("--data", metavar="FILE", help=f"{purpose} data (.csv, .npy or .npz); default: the project's")
     command.add_argument("--labels", metavar="FILE", help="targets in their own file (y.npy beside x.npy, or a CSV)")
-    command.add_argument("--target", metavar="COLUMN", type=_column, help="CSV target column, by name or index (default: the project's, else the last)")
-    command.add_argument("--batch-size", type=_positive_int, metavar="N", help="samples per batch (default: the project's)")
+    command.add_argument("--target", metavar="COLUMN", type=_column,
+                         help="CSV target column, by name or index (default: the project's, else the last)")
+    command.add_argument("--batch-size", type=_positive_int, metavar="N",
+                         help="samples per batch (default: the project's)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -143,7 +145,8 @@ def _summary(args) -> None:
     if learning_rate is not None:
         optimizer += f" (learning rate {learning_rate:g})"
     print(f"Compile: optimizer {optimizer}, loss {settings.loss}, metrics {', '.join(settings.metrics) or 'none'}")
-    print(f"Fit: {settings.epochs} epochs, batch size {settings.batch_size}, shuffle {'on' if settings.shuffle else 'off'}")
+    shuffle = "on" if settings.shuffle else "off"
+    print(f"Fit: {settings.epochs} epochs, batch size {settings.batch_size}, shuffle {shuffle}")
     data = project.data
     print(f"Data: {data.path or 'none set'}" + (f" (target {data.target!r})" if data.target is not None else ""))
     trained = sum(layer.built for layer in project.model.layers)
@@ -165,6 +168,8 @@ def _run_settings(project, args):
         data = replace(data, target=args.target)
     if getattr(args, "validation_split", None) is not None:
         data = replace(data, validation_split=args.validation_split)
+    elif args.command == "evaluate" and args.data is not None:
+        data = replace(data, validation_split=0.0)  # evaluate on the whole file
     settings = project.compile
     if args.batch_size is not None:
         settings = replace(settings, batch_size=args.batch_size)

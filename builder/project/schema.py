@@ -120,7 +120,8 @@ class _Fields:
         if value is None and optional:
             return None
         if not isinstance(value, str) or (optional and not value):
-            raise self.error(field, f"expected {'a non-empty' if optional else 'a'} string{' or null' if optional else ''}, got {_kind(value)}")
+            wanted = "a non-empty string or null" if optional else "a string"
+            raise self.error(field, f"expected {wanted}, got {_kind(value)}")
         return value
 
     def number_list(self, value, field: str):
@@ -185,7 +186,8 @@ class _Fields:
             cls = layer_class(class_name)
         except ConfigError:
             known = ", ".join(t.name for t in layer_types())
-            raise self.error(f"{field}.class_name", f"unknown layer type {class_name!r}; known types: {known}") from None
+            raise self.error(f"{field}.class_name",
+                             f"unknown layer type {class_name!r}; known types: {known}") from None
         config = entry.get("config", {})
         if not isinstance(config, dict):
             raise self.error(f"{field}.config", f"expected an object, got {_kind(config)}")
@@ -206,7 +208,8 @@ class _Fields:
         if value is None:
             return None
         if not isinstance(value, list) or len(value) < 2:
-            raise self.error("input_shape", f"expected [batch or null, dim, ...] with at least one dimension, got {_kind(value)}")
+            raise self.error("input_shape",
+                             f"expected [batch or null, dim, ...] with at least one dimension, got {_kind(value)}")
         batch = self.integer(value[0], "input_shape[0]", 1, optional=True)
         dims = [self.integer(dim, f"input_shape[{i}]", 1) for i, dim in enumerate(value[1:], start=1)]
         return (batch, *dims)
@@ -219,7 +222,8 @@ class _Fields:
         if "optimizer" in d:
             optimizer = d["optimizer"]
             if not isinstance(optimizer, (dict, str)):
-                raise self.error("compile.optimizer", f"expected a name or {{'class_name': ..., 'config': ...}}, got {_kind(optimizer)}")
+                raise self.error("compile.optimizer",
+                                 f"expected a name or {{'class_name': ..., 'config': ...}}, got {_kind(optimizer)}")
             try:
                 settings.optimizer = optimizers.serialize(optimizers.get(optimizer))
             except ConfigError as err:

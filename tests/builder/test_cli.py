@@ -69,6 +69,11 @@ def test_new_summary_train_evaluate_on_the_bundled_digits(tmp_path):
     accuracy = float(evaluated.stdout.rsplit("accuracy: ", 1)[1])
     assert accuracy > 0.6
 
+    whole = cli("evaluate", "digits.json", "--data", ROOT / "resources" / "datasets" / "digits.csv",
+                "--target", "digit", cwd=tmp_path)
+    assert whole.returncode == 0, whole.stderr
+    assert "evaluated on 1797 samples (" in whole.stdout
+
 
 def test_train_and_evaluate_with_data_options(tmp_path):
     binary_csv(tmp_path / "train.csv")

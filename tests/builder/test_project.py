@@ -216,7 +216,8 @@ def test_absurd_size_is_refused_before_allocating(tmp_path):
 def test_model_bigger_than_memory_is_refused():
     model = Sequential([layers.Dense(1000, input_shape=(1000,))])
     check_model_size(model, "m", memory=10**9)
-    with pytest.raises(ConfigError, match=r"m: the model's 1,001,000 parameters would need 7.64 MB .* 976.56 KB of memory"):
+    expected = r"m: the model's 1,001,000 parameters would need 7.64 MB .* 976.56 KB of memory"
+    with pytest.raises(ConfigError, match=expected):
         check_model_size(model, "m", memory=10**6)
 
 
@@ -257,15 +258,19 @@ def test_missing_field(tmp_path, field):
     (lambda d: d["compile"].update(metrics=["acuracy"]), "project.json: compile.metrics[0]: unknown metric 'acuracy'"),
     (lambda d: d["compile"].update(optimizer="adamw"), "project.json: compile.optimizer: unknown optimizer 'adamw'"),
     (lambda d: d["compile"].update(epochs=0), "project.json: compile.epochs: expected a positive integer, got 0"),
-    (lambda d: d["compile"].update(batch_size="32"), "project.json: compile.batch_size: expected a positive integer, got '32'"),
+    (lambda d: d["compile"].update(batch_size="32"),
+     "project.json: compile.batch_size: expected a positive integer, got '32'"),
     (lambda d: d["compile"].update(shuffle="yes"), "project.json: compile.shuffle: expected true or false, got 'yes'"),
-    (lambda d: d["data"].update(validation_split=1.5), "project.json: data.validation_split: expected a number from 0 to below 1, got 1.5"),
+    (lambda d: d["data"].update(validation_split=1.5),
+     "project.json: data.validation_split: expected a number from 0 to below 1, got 1.5"),
     (lambda d: d["data"].update(std=[1.0]), "project.json: data.std: mean and std must be given together"),
-    (lambda d: d["data"].update(mean=[0.0, None, 0, 0, 0]), "project.json: data.mean[1]: expected a finite number, got null"),
+    (lambda d: d["data"].update(mean=[0.0, None, 0, 0, 0]),
+     "project.json: data.mean[1]: expected a finite number, got null"),
     (lambda d: d.update(compiler={}), "project.json: compiler: unknown field"),
     (lambda d: d.update(input_shape=[None, 0]), "project.json: input_shape[1]: expected a positive integer, got 0"),
     (lambda d: d.update(layers={}), "project.json: layers: expected a list of layers, got an object"),
-    (lambda d: d["layers"][1]["config"].update(name="dense_1"), "project.json: layers[1].config.name: a layer named 'dense_1'"),
+    (lambda d: d["layers"][1]["config"].update(name="dense_1"),
+     "project.json: layers[1].config.name: a layer named 'dense_1'"),
 ])
 def test_bad_values_name_their_field(tmp_path, edit, expected):
     assert refusal(tmp_path, edit).startswith(expected)
