@@ -7,7 +7,9 @@ selection on the layers that moved.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QPointF, QRectF, Qt
+from PySide6.QtCore import (
+    QItemSelection, QItemSelectionModel, QModelIndex, QPersistentModelIndex, QPoint, QPointF, QRectF, Qt,
+)
 from PySide6.QtGui import QColor, QDrag, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QFrame, QHBoxLayout, QListView, QMenu, QVBoxLayout, QWidget
 
@@ -47,10 +49,14 @@ class CanvasView(QListView):
         self._removed_at: int | None = None
         model.rowsInserted.connect(self._note_inserted)
         model.rowsRemoved.connect(self._note_removed)
-        model.dataChanged.connect(lambda *_: self.scheduleDelayedItemsLayout())
+        model.dataChanged.connect(self._relayout)
         model.document.undo_stack.indexChanged.connect(self._select_after_edit)
-        self.actions_ = StackActions(model.document, self, self)
+        self.stack_actions = StackActions(model.document, self, self)
         self.customContextMenuRequested.connect(self._context_menu)
+
+    def _relayout(self, *_) -> None:
+        """Card heights follow their content (an error line, the output footer)."""
+        self.scheduleDelayedItemsLayout()
 
     # -- selection after edits ---------------------------------------------------------------
     def _note_inserted(self, parent: QModelIndex, first: int, last: int) -> None:
@@ -70,12 +76,14 @@ class CanvasView(QListView):
             self.select_rows(rows)
 
     def select_rows(self, rows: list[int]) -> None:
-        selection = self.selectionModel()
-        selection.clearSelection()
+        """Select exactly `rows` (one selection change), the last one current and in view."""
+        model = self.model()
+        selection = QItemSelection()
         for row in rows:
-            selection.select(self.model().index(row, 0), selection.SelectionFlag.Select)
-        selection.setCurrentIndex(self.model().index(rows[-1], 0), selection.SelectionFlag.NoUpdate)
-        self.scrollTo(self.model().index(rows[-1], 0))
+            selection.select(model.index(row, 0), model.index(row, 0))
+        self.selectionModel().select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        self.selectionModel().setCurrentIndex(model.index(rows[-1], 0), QItemSelectionModel.SelectionFlag.NoUpdate)
+        self.scrollTo(model.index(rows[-1], 0))
 
     # -- drag and drop -------------------------------------------------------------------------
     def drop_row_at(self, pos: QPoint) -> int:
@@ -191,7 +199,7 @@ class CanvasView(QListView):
         if index.isValid() and not self.selectionModel().isSelected(index):
             self.select_rows([index.row()])
         menu = QMenu(self)
-        for action in self.actions_.all():
+        for action in self.stack_actions.all():
             menu.addAction(action)
         menu.exec(self.viewport().mapToGlobal(pos))
 

@@ -12,7 +12,7 @@ from PySide6.QtGui import QUndoCommand
 from builder.layers.base import Layer
 
 
-def _plural(n: int, word: str) -> str:
+def plural(n: int, word: str) -> str:
     return f"{n} {word}{'s' if n != 1 else ''}"
 
 
@@ -21,7 +21,7 @@ class InsertLayers(QUndoCommand):
 
     def __init__(self, document, row: int, layers: list[Layer], text: str | None = None):
         names = ", ".join(layer.class_name for layer in layers[:3])
-        super().__init__(text or f"Add {names if len(layers) <= 3 else _plural(len(layers), 'layer')}")
+        super().__init__(text or f"Add {names if len(layers) <= 3 else plural(len(layers), 'layer')}")
         self._document = document
         self._row = max(0, min(row, len(document.model.layers)))
         self._layers = list(layers)
@@ -46,7 +46,7 @@ class RemoveLayers(QUndoCommand):
         rows = sorted(set(rows))
         layers = document.model.layers
         self._removed = [(row, layers[row]) for row in rows]
-        only = self._removed[0][1].name if len(rows) == 1 else _plural(len(rows), "layer")
+        only = self._removed[0][1].name if len(rows) == 1 else plural(len(rows), "layer")
         super().__init__(f"Delete {only}")
         self._document = document
 

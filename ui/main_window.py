@@ -106,7 +106,7 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(self.undo_action)
         edit_menu.addAction(self.redo_action)
         edit_menu.addSeparator()
-        for action in self.canvas.actions_.all():
+        for action in self.canvas.stack_actions.all():
             edit_menu.addAction(action)
         edit_menu.addSeparator()
         select_all = edit_menu.addAction("Select All Layers", self.canvas.selectAll)
@@ -138,7 +138,7 @@ class MainWindow(QMainWindow):
         bar.addAction(self.undo_action)
         bar.addAction(self.redo_action)
         bar.addSeparator()
-        for action in self.canvas.actions_.all():
+        for action in self.canvas.stack_actions.all():
             bar.addAction(action)
         self.addToolBar(bar)
 

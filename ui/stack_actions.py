@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 
-from .commands import InsertLayers, RemoveLayers, ReorderLayers, step_order
+from .commands import InsertLayers, RemoveLayers, ReorderLayers, plural, step_order
 from .icons import action_icon
 from .layer_factory import copy_layer
 
@@ -62,7 +62,7 @@ class StackActions(QObject):
         if rows:
             layers = self.document.model.layers
             copies = [copy_layer(layers[r]) for r in rows]
-            self.document.push(InsertLayers(self.document, rows[-1] + 1, copies, text=f"Duplicate {len(copies)} layer(s)"))
+            self.document.push(InsertLayers(self.document, rows[-1] + 1, copies, text=f"Duplicate {plural(len(copies), 'layer')}"))
 
     def step_selected(self, step: int) -> None:
         rows = self.selected_rows()

@@ -14,7 +14,7 @@ from PySide6.QtCore import QMimeData, QModelIndex, QPersistentModelIndex, Qt
 from builder.errors import SeqStudioError
 from builder.layers.base import format_shape
 
-from .commands import InsertLayers, ReorderLayers, block_move_order
+from .commands import InsertLayers, ReorderLayers, block_move_order, plural
 from .layer_factory import copy_layer, new_layer
 from .layer_rows import LayerRole, LayerRowsModel, ShapeRole
 
@@ -111,7 +111,7 @@ class StackModel(LayerRowsModel):
         if action == Qt.DropAction.MoveAction:
             return self._move(rows, row)
         copies = [copy_layer(self._layers[r]) for r in sorted(set(rows))]
-        self.document.push(InsertLayers(self.document, row, copies, text=f"Copy {len(copies)} layer(s)"))
+        self.document.push(InsertLayers(self.document, row, copies, text=f"Copy {plural(len(copies), 'layer')}"))
         return True
 
     def _insert_new(self, class_names: list, row: int) -> bool:
@@ -126,7 +126,7 @@ class StackModel(LayerRowsModel):
 
     def _move(self, rows: list[int], row: int) -> bool:
         order = block_move_order(self._layers, rows, row)
-        command = ReorderLayers(self.document, order, f"Move {len(set(rows))} layer(s)")
+        command = ReorderLayers(self.document, order, f"Move {plural(len(set(rows)), 'layer')}")
         if command.changes_anything:
             self.document.push(command)
         return True
