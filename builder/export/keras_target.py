@@ -20,6 +20,22 @@ KERAS_REQUIRED = frozenset({"pool_size"})
 """Arguments Keras requires where SeqStudio has a default (AveragePooling's pool_size)."""
 
 
+def keras_names(spec: ExportSpec) -> dict[str, str]:
+    """Layer names as Keras takes them: '/' is refused, and '.' cannot name a torch-backend
+    parameter, so both become '_' (kept unique)."""
+    taken = {entry.layer.name for entry in spec.layers if not set("/.") & set(entry.layer.name)}
+    renamed = {}
+    for entry in spec.layers:
+        name = entry.layer.name
+        if set("/.") & set(name):
+            base, k = name.replace("/", "_").replace(".", "_"), 2
+            renamed[name] = base
+            while renamed[name] in taken:
+                renamed[name], k = f"{base}_{k}", k + 1
+            taken.add(renamed[name])
+    return renamed
+
+
 def input_item(spec: ExportSpec) -> str:
     batch, *dims = spec.input_shape
     if batch is None:
@@ -69,7 +85,7 @@ if __name__ == "__main__":
 
 def generate(spec: ExportSpec, weights: bool) -> str:
     csv_import = "import csv\n" if data_kind(resolved_path(spec, spec.data.path)) == "csv" else ""
-    items = sequential_lines(spec, "layers.", input_item(spec), KERAS_REQUIRED)
+    items = sequential_lines(spec, "layers.", input_item(spec), KERAS_REQUIRED, keras_names(spec))
     prelude = [
         header(spec, TITLE, "A SeqStudio model as a Keras 3 script (any backend): build_model() returns it compiled,\n"
                             "training_data() reads the project's data, train() fits it as the project does. Running\n"
@@ -81,7 +97,7 @@ def generate(spec: ExportSpec, weights: bool) -> str:
     ]
     definitions = [
         model_function(spec, items, "keras.Sequential", optimizer_code(spec.optimizer),
-                       loss_code(spec.loss, "keras.losses"), weights),
+                       loss_code(spec.loss, "keras.losses"), weights, spec.name.replace("/", "_")),
     ]
     if weights:
         definitions.append(LOAD_WEIGHTS.strip())
@@ -91,4 +107,4 @@ def generate(spec: ExportSpec, weights: bool) -> str:
 
 def weight_arrays(spec: ExportSpec) -> dict:
     """The .npz contents build_model() loads: Keras's layouts, keyed "layer/weight"."""
-    return keras_arrays(spec)
+    return keras_arrays(spec, keras_names(spec))

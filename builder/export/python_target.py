@@ -13,10 +13,10 @@ TITLE = "SeqStudio"
 
 
 def sequential_lines(spec: ExportSpec, prefix: str, input_item: str | None,
-                     always: frozenset = frozenset()) -> list[str]:
+                     always: frozenset = frozenset(), names: dict | None = None) -> list[str]:
     """`model = Sequential([...], name=...)` for the SeqStudio and Keras scripts. Without an
     `input_item` (Keras's `keras.Input(...)`), the first layer declares the input shape; the
-    arguments in `always` are written even at their defaults."""
+    arguments in `always` are written even at their defaults; `names` renames layers."""
     items = [] if input_item is None else [input_item]
     for index, entry in enumerate(spec.layers):
         arguments = layer_arguments(entry, always)
@@ -28,13 +28,13 @@ def sequential_lines(spec: ExportSpec, prefix: str, input_item: str | None,
                 arguments["batch_input_shape"] = (batch, *dims)
         if not entry.layer.trainable:
             arguments["trainable"] = False
-        arguments["name"] = entry.layer.name
+        arguments["name"] = (names or {}).get(entry.layer.name, entry.layer.name)
         items.append(call(f"{prefix}{entry.class_name}", kwargs=arguments))
     return items
 
 
 def model_function(spec: ExportSpec, items: list[str], sequential: str, optimizer: str, loss: str,
-                   weights: bool) -> str:
+                   weights: bool, model_name: str | None = None) -> str:
     """build_model(): the stack, compiled, with the weights loaded when they were exported."""
     body = "\n".join(f"            {item}," for item in items)
     metrics = literal(list(spec.metrics))
@@ -47,7 +47,7 @@ def model_function(spec: ExportSpec, items: list[str], sequential: str, optimize
         "        [\n"
         f"{body}\n"
         "        ],\n"
-        f"        name={literal(spec.name)},\n"
+        f"        name={literal(spec.name if model_name is None else model_name)},\n"
         "    )\n"
         "    model.compile(\n"
         f"        optimizer={optimizer},\n"

@@ -17,10 +17,12 @@ from .script import weight_key
 from .spec import ExportSpec
 
 
-def keras_arrays(spec: ExportSpec) -> dict[str, np.ndarray]:
-    """Every weight in Keras's layout, keyed "layer_name/weight_name" (SeqStudio and Keras)."""
+def keras_arrays(spec: ExportSpec, names: dict | None = None) -> dict[str, np.ndarray]:
+    """Every weight in Keras's layout, keyed "layer_name/weight_name" (SeqStudio and Keras),
+    layer names taken through `names` where the script renamed them."""
+    names = names or {}
     return {
-        weight_key(entry.layer.name, weight.name): np.array(weight.value, dtype=np.float32)
+        weight_key(names.get(entry.layer.name, entry.layer.name), weight.name): np.array(weight.value, dtype=np.float32)
         for entry in spec.layers
         for weight in entry.layer.weights
     }

@@ -55,7 +55,7 @@ CASES = {
 
 # A model per layer family, for the weight round trips: (input shape, [(class_name, config)]).
 FAMILY_MODELS = {
-    "core": ((7,), [("Dense", {"units": 6, "activation": "relu"}), ("Dropout", {"rate": 0.5}),
+    "core": ((7,), [("Dense", {"units": 6, "activation": "relu", "name": "hidden.1"}), ("Dropout", {"rate": 0.5}),
                     ("Dense", {"units": 4, "activation": "elu"}), ("Activation", {"activation": "swish"}),
                     ("Dense", {"units": 3, "activation": "softmax"})]),
     "reshaping": ((4, 3, 2), [("ZeroPadding2D", {"padding": ((1, 0), (0, 2))}), ("UpSampling2D", {"size": (1, 2)}),
@@ -264,7 +264,7 @@ def _family_model(family, seed=0):
     shape, specs = FAMILY_MODELS[family]
     last = specs[-1][1].get("activation")
     loss = {"softmax": "categorical_crossentropy", "sigmoid": "binary_crossentropy"}.get(last, "mse")
-    return randomize(compiled(stack(shape, specs, name=f"family_{family}"), loss=loss), seed)
+    return randomize(compiled(stack(shape, specs, name=f"{family}/v1"), loss=loss), seed)
 
 
 def _inputs(model, seed=1):
