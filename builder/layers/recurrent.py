@@ -47,7 +47,9 @@ UNITS = Param("units", "int", low=1, high=1 << 16, help="Size of the state (and 
 ACTIVATION = Param("activation", "activation", default="tanh", help="Activation of the candidate state (and output).")
 RECURRENT_ACTIVATION = Param("recurrent_activation", "activation", default="sigmoid", help="Activation of the gates.")
 USE_BIAS = Param("use_bias", "bool", default=True, help="Add learned biases.")
-KERNEL_INIT = Param("kernel_initializer", "initializer", default="glorot_uniform", help="Initializer of the input kernel.")
+KERNEL_INIT = Param(
+    "kernel_initializer", "initializer", default="glorot_uniform", help="Initializer of the input kernel."
+)
 RECURRENT_INIT = Param(
     "recurrent_initializer", "initializer", default="orthogonal", help="Initializer of the recurrent kernel."
 )
@@ -113,7 +115,9 @@ class _Recurrent(Layer):
         self._act = activation_id(self.activation)
         self._ract = activation_id(getattr(self, "recurrent_activation", "sigmoid"))
         batch = input_shape[0]
-        self._states = [np.zeros((batch, self.units), np.float32) for _ in range(self.STATES)] if self.stateful else None
+        self._states = None
+        if self.stateful:
+            self._states = [np.zeros((batch, self.units), np.float32) for _ in range(self.STATES)]
 
     @property
     def states(self) -> list[np.ndarray] | None:
@@ -149,10 +153,12 @@ class _Recurrent(Layer):
         units = self.units
         rng = self._rng or global_rng()
         training = bool(training)
-        self._in_mask = self._mask("in_mask", (batch, features), self.dropout, rng) if training and self.dropout else EMPTY2
-        self._rmask = (
-            self._mask("rmask", (batch, units), self.recurrent_dropout, rng) if training and self.recurrent_dropout else EMPTY2
-        )
+        self._in_mask = EMPTY2
+        self._rmask = EMPTY2
+        if training and self.dropout:
+            self._in_mask = self._mask("in_mask", (batch, features), self.dropout, rng)
+        if training and self.recurrent_dropout:
+            self._rmask = self._mask("rmask", (batch, units), self.recurrent_dropout, rng)
         self._x_tm = self.buffer("x_tm", (steps, batch, features))
         to_time_major(x, self.go_backwards, self._in_mask, self._x_tm)
         self._xp = self.buffer("xp", (steps, batch, self.GATES * units))

@@ -64,15 +64,14 @@ def test_table_gradients_against_finite_differences():
 
 
 @pytest.mark.parametrize(
-    "bad, shown, position",
-    [(7.0, "7", r"\(1, 2\)"), (-1.0, "-1", r"\(1, 2\)"), (1e9, "1000000000", r"\(1, 2\)"), (np.nan, "nan", r"\(1, 2\)")],
+    "bad, shown", [(7.0, "7"), (-1.0, "-1"), (1e9, "1000000000"), (np.nan, "nan")]
 )
-def test_out_of_range_index_is_a_data_error(bad, shown, position):
+def test_out_of_range_index_is_a_data_error(bad, shown):
     layer = built()
     x = indices(7, 2, 5)
     x[1, 2] = bad
     x[1, 4] = 99.0  # only the first bad value is named
-    with pytest.raises(DataError, match=rf"index {shown} at position {position} .* outside \[0, 7\): input_dim=7"):
+    with pytest.raises(DataError, match=rf"index {shown} at position \(1, 2\) .* outside \[0, 7\): input_dim=7"):
         layer.forward(x)
 
 

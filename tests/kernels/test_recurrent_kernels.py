@@ -52,7 +52,8 @@ def ref_lstm(xp, rk, h0, c0, rmask):
     u = UNITS
     for t in range(xp.shape[0]):
         z = xp[t] + _recurrent_in(hs[-1], rmask) @ rk
-        i, f, g, o = _sigmoid(z[:, :u]), _sigmoid(z[:, u : 2 * u]), np.tanh(z[:, 2 * u : 3 * u]), _sigmoid(z[:, 3 * u :])
+        i, f, o = _sigmoid(z[:, :u]), _sigmoid(z[:, u : 2 * u]), _sigmoid(z[:, 3 * u :])
+        g = np.tanh(z[:, 2 * u : 3 * u])
         c = f * c + i * g
         hs.append(o * np.tanh(c))
     return np.stack(hs)
@@ -172,7 +173,9 @@ def test_lstm_steps(masked):
 
     dhs = _f32(RNG.standard_normal((STEPS, BATCH, UNITS)))
     dpre = np.empty_like(pre)
-    K.lstm_backward_steps(dhs, _f32(rk).T, rmask, TANH, SIGMOID, cs, pre, gates, cell_act, dpre, *_work(UNITS, UNITS, UNITS))
+    K.lstm_backward_steps(
+        dhs, _f32(rk).T, rmask, TANH, SIGMOID, cs, pre, gates, cell_act, dpre, *_work(UNITS, UNITS, UNITS)
+    )
 
     def loss():
         return np.sum(ref_lstm(xp, rk, h0, c0, rmask)[1:] * dhs)
@@ -217,7 +220,9 @@ def test_gru_reset_after_steps(masked, with_bias):
 
     dhs = _f32(RNG.standard_normal((STEPS, BATCH, UNITS)))
     dxp, dhp = np.empty_like(pre), np.empty_like(pre)
-    K.gru_backward_steps(dhs, _f32(rk).T, rmask, TANH, SIGMOID, hs, pre, gates, rec_h, dxp, dhp, *_work(UNITS, UNITS, UNITS))
+    K.gru_backward_steps(
+        dhs, _f32(rk).T, rmask, TANH, SIGMOID, hs, pre, gates, rec_h, dxp, dhp, *_work(UNITS, UNITS, UNITS)
+    )
 
     def loss():
         return np.sum(ref_gru(xp, rk, rb, h0, rmask, True)[1:] * dhs)
@@ -236,7 +241,9 @@ def test_gru_reset_before_steps(masked):
     hs, hm, pre = _states(h0), _hm(rmask), _f32(xp)
     gates, rh = np.empty_like(pre), np.empty((STEPS, BATCH, u), np.float32)
     kernel_zr, kernel_h = _f32(rk[:, : 2 * u]), _f32(rk[:, 2 * u :])
-    K.gru_reset_before_forward_steps(pre, kernel_zr, kernel_h, rmask, TANH, SIGMOID, hs, gates, rh, hm, *_work(2 * u, u))
+    K.gru_reset_before_forward_steps(
+        pre, kernel_zr, kernel_h, rmask, TANH, SIGMOID, hs, gates, rh, hm, *_work(2 * u, u)
+    )
     np.testing.assert_allclose(hs, ref_gru(xp, rk, None, h0, rmask, False), atol=2e-6)
 
     dhs = _f32(RNG.standard_normal((STEPS, BATCH, u)))
