@@ -216,8 +216,6 @@ def _evaluate(args) -> None:
     from .progress import format_logs
 
     project = load_project(args.project)
-    if not any(layer.built for layer in project.model.layers):
-        print(f"note: {project.path} has no trained weights yet: evaluating the initial weights", file=sys.stderr)
     run = _run_settings(project, args)
     train_set, validation_set = run.load_data()
     if validation_set is not None and args.data is None:
@@ -230,6 +228,8 @@ def _evaluate(args) -> None:
     values = results if isinstance(results, list) else [results]
     names = ["loss", *run.compile.metrics]
     print(f"evaluated on {len(x)} samples ({part}{dataset.source}): {format_logs(dict(zip(names, values)))}")
+    if not any(layer.built for layer in project.model.layers):
+        print(f"note: {project.path} has no trained weights yet: these are its initial weights", file=sys.stderr)
 
 
 def _demo(args) -> None:

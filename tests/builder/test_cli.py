@@ -47,15 +47,16 @@ def test_help_for_each_subcommand(command, capsys):
 
 
 # -- the main flow ---------------------------------------------------------------------------------
-def test_new_summary_train_evaluate_on_the_bundled_digits(tmp_path):
+def test_new_summary_train_evaluate_on_the_bundled_digits(tmp_path, monkeypatch, capsys):
     created = cli("new", "-o", "digits.json", cwd=tmp_path)
     assert created.returncode == 0, created.stderr
     assert "template 'digits'" in created.stdout
     assert json.loads((tmp_path / "digits.json").read_text())["data"]["path"] == "bundled:digits"
 
-    summary = cli("summary", "digits.json", cwd=tmp_path)
-    assert summary.returncode == 0, summary.stderr
-    assert "Total params: 4,810" in summary.stdout and "not trained yet" in summary.stdout
+    monkeypatch.chdir(tmp_path)  # summary and the second evaluation run in process, to keep the file fast
+    assert main(["summary", "digits.json"]) == 0
+    summary = capsys.readouterr().out
+    assert "Total params: 4,810" in summary and "not trained yet" in summary
 
     trained = cli("train", "digits.json", "--epochs", "2", cwd=tmp_path)
     assert trained.returncode == 0, trained.stderr
@@ -69,10 +70,9 @@ def test_new_summary_train_evaluate_on_the_bundled_digits(tmp_path):
     accuracy = float(evaluated.stdout.rsplit("accuracy: ", 1)[1])
     assert accuracy > 0.6
 
-    whole = cli("evaluate", "digits.json", "--data", ROOT / "resources" / "datasets" / "digits.csv",
-                "--target", "digit", cwd=tmp_path)
-    assert whole.returncode == 0, whole.stderr
-    assert "evaluated on 1797 samples (" in whole.stdout
+    digits_csv = str(ROOT / "resources" / "datasets" / "digits.csv")
+    assert main(["evaluate", "digits.json", "--data", digits_csv, "--target", "digit"]) == 0
+    assert "evaluated on 1797 samples (" in capsys.readouterr().out
 
 
 def test_train_and_evaluate_with_data_options(tmp_path):
@@ -135,14 +135,23 @@ def test_argument_errors_in_process(args, message, capsys):
     assert stderr.count("\n") == 1 and stderr.startswith("error: ") and message in stderr
 
 
-def test_data_errors_are_one_line_with_status_2(tmp_path):
+def test_data_errors_are_one_line_with_status_2(tmp_path, monkeypatch, capsys):
+    """In process (main's return value is the exit status), to keep the file fast."""
+    monkeypatch.chdir(tmp_path)
     binary_csv(tmp_path / "narrow.csv", features=5)
-    assert cli("new", "--template", "mlp_binary", "-o", "p.json", cwd=tmp_path).returncode == 0
-    assert_user_error(cli("train", "p.json", cwd=tmp_path), "the project names no training data")
-    assert_user_error(cli("train", "p.json", "--data", "nothing.csv", cwd=tmp_path), "nothing.csv: no such file")
-    assert_user_error(cli("train", "p.json", "--labels", "y.npy", cwd=tmp_path), "--labels needs --data")
-    assert_user_error(cli("train", "p.json", "--data", "narrow.csv", cwd=tmp_path),
-                      "do not fit the model's input shape (20,)")
+    assert main(["new", "--template", "mlp_binary", "-o", "p.json"]) == 0
+    cases = [
+        (["train", "p.json"], "the project names no training data"),
+        (["train", "p.json", "--data", "nothing.csv"], "nothing.csv: no such file"),
+        (["train", "p.json", "--labels", "y.npy"], "--labels needs --data"),
+        (["train", "p.json", "--data", "narrow.csv"], "do not fit the model's input shape (20,)"),
+        (["evaluate", "p.json", "--data", "narrow.csv", "--target", "nope"], "nope"),
+    ]
+    capsys.readouterr()
+    for args, message in cases:
+        assert main(args) == 2
+        stderr = capsys.readouterr().err
+        assert stderr.count("\n") == 1 and stderr.startswith("error: ") and message in stderr, stderr
     assert not (tmp_path / "p.weights.npz").exists()
 
 

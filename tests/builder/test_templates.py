@@ -112,3 +112,13 @@ def test_digits_trains_out_of_the_box_on_the_bundled_digits():
     model.fit(x, y, epochs=8, batch_size=32, verbose=0)
     _, accuracy = model.evaluate(*model_arrays(validation, model), verbose=0)
     assert accuracy > 0.9
+
+
+def test_demo_trains_the_digits_template_and_reports_held_out_accuracy():
+    from builder.demo import run_demo
+
+    lines = []
+    accuracy = run_demo(epochs=5, verbose=0, print_fn=lines.append)
+    assert 'Model: "digits"' in lines[0]
+    assert lines[-1].startswith("test accuracy on 360 held-out digits: ")
+    assert accuracy > 0.9
