@@ -1,8 +1,8 @@
 """Code export: a project or model as a readable, self-contained Python script for SeqStudio
 itself, Keras 3 or PyTorch 2, optionally with its weights in an .npz beside the script.
 
-    from builder.export import export_code, write_export
-    text = export_code(project, "pytorch")                 # the script, as a string
+    from builder.export import export_text, write_export
+    text = export_text(project, "pytorch")                    # the script, as a string
     write_export(project, "keras", "model.py", weights=True)  # model.py and model.npz
 
 Generation is a pure function from the model (and its weights) to text; every name, path and
@@ -38,19 +38,30 @@ def weights_file(script_path) -> Path:
     return Path(script_path).with_suffix(".npz")
 
 
-def export_code(model_or_project, target: str, weights_path=None) -> str:
-    """The script for `target` ("python", "keras" or "pytorch"). With `weights_path`, the
-    weights are written there too and the script's build_model() loads them from the .npz
-    beside itself (so pass `weights_file(script_path)`)."""
+def export_text(model_or_project, target: str, weights: bool = False) -> str:
+    """The script for `target` ("python", "keras" or "pytorch"), writing nothing: with
+    `weights`, its build_model() loads the .npz beside the script (see `write_export`). Cheap
+    (no weight is allocated), so a preview can call it on every change."""
     from .spec import export_spec
 
     module = _target_module(target)
-    spec = export_spec(model_or_project, weights=weights_path is not None)
-    text = module.generate(spec, weights=weights_path is not None)
-    if weights_path is not None:
-        from .weights import write_npz
+    return module.generate(export_spec(model_or_project), weights=weights)
 
-        write_npz(weights_path, module.weight_arrays(spec))
+
+def export_code(model_or_project, target: str, weights_path=None) -> str:
+    """The script for `target`. With `weights_path`, the weights are written there too and the
+    script's build_model() loads them from the .npz beside itself (so pass
+    `weights_file(script_path)`)."""
+    from .spec import export_spec
+
+    if weights_path is None:
+        return export_text(model_or_project, target)
+    from .weights import write_npz
+
+    module = _target_module(target)
+    spec = export_spec(model_or_project, weights=True)
+    text = module.generate(spec, weights=True)
+    write_npz(weights_path, module.weight_arrays(spec))
     return text
 
 
@@ -66,4 +77,4 @@ def write_export(model_or_project, target: str, script_path, weights: bool = Fal
     return script_path
 
 
-__all__ = ["TARGETS", "export_code", "weights_file", "write_export"]
+__all__ = ["TARGETS", "export_code", "export_text", "weights_file", "write_export"]

@@ -51,7 +51,7 @@ def data_constants(spec: ExportSpec, bundled_as_path: bool = True) -> str:
     path = resolved_path(spec, data.path) if bundled_as_path else data.path
     lines = []
     if data.path is None:
-        lines.append("# This model came without a project, so its data file is unknown: name it on the command line.")
+        lines.append("# No data file was set: name one on the command line (python script.py DATA.csv).")
     elif data.bundled and bundled_as_path:
         lines.append(f"# The {literal(data.bundled)} dataset bundled with SeqStudio.")
     if data.bundled and not bundled_as_path:

@@ -76,7 +76,10 @@ if __name__ == "__main__":
         keras.utils.set_random_seed(SEED)
     model = build_model()
     model.summary()
-    training, validation = training_data(sys.argv[1] if len(sys.argv) > 1 else DATA_FILE)
+    data_file = sys.argv[1] if len(sys.argv) > 1 else DATA_FILE
+    if data_file is None:
+        sys.exit(f"usage: python {Path(__file__).name} DATA_FILE (the project names no data file)")
+    training, validation = training_data(data_file)
     train(model, training, validation)
     model.save(OUTPUT_FILE)
     print(f"saved the trained model to {OUTPUT_FILE}")

@@ -9,6 +9,8 @@ PyTorch does it; `forward(x)` still returns the probabilities SeqStudio's model 
 
 from __future__ import annotations
 
+import textwrap
+
 from .data_code import data_constants, data_kind, numpy_loader, resolved_path
 from .names import identifier, literal
 from .script import assemble, fit_summary, header
@@ -52,7 +54,7 @@ def model_class(spec: ExportSpec, translated: list) -> tuple[str, bool, str | No
         for note in piece.notes:
             if note not in notes:
                 notes.append(note)
-                init.append(f"# {note}")
+                init += [f"# {line}" for line in textwrap.wrap(note, 92)]
         init += piece.init
         carried += piece.carried
         if not entry.layer.trainable:
@@ -141,7 +143,9 @@ def train(model, training, validation=None):
     if distributed:
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
     rank = dist.get_rank() if distributed else 0
-    device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0"))) if torch.cuda.is_available() else torch.device("cpu")
+    device = torch.device("cpu")
+    if torch.cuda.is_available():
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
     model.to(device)
     network = DistributedDataParallel(model) if distributed else model
     dataset = TensorDataset(torch.from_numpy(training[0]), torch.from_numpy(training[1]))
@@ -184,7 +188,10 @@ if __name__ == "__main__":
     if int(os.environ.get("RANK", "0")) == 0:
         print(model)
         print(f"{count_params(model):,} parameters")
-    training, validation = training_data(sys.argv[1] if len(sys.argv) > 1 else DATA_FILE)
+    data_file = sys.argv[1] if len(sys.argv) > 1 else DATA_FILE
+    if data_file is None:
+        sys.exit(f"usage: python {Path(__file__).name} DATA_FILE (the project names no data file)")
+    training, validation = training_data(data_file)
     train(model, training, validation)
 '''
 
@@ -226,7 +233,8 @@ def generate(spec: ExportSpec, weights: bool) -> str:
     loss_lines, loss_doc = loss_parts(spec.loss, fused, final)
     metric_names, metric_code, left_out = metric_parts(spec.metrics, spec.loss.name, spec.output_shape[-1])
     csv_import = "import csv\n" if data_kind(resolved_path(spec, spec.data.path)) == "csv" else ""
-    what = "with the exported weights loaded" if weights else "with PyTorch's initial weights"
+    what = ("with the exported weights loaded" if weights else
+            "initialized as PyTorch initializes (export with --weights to start from the project's weights)")
     build = ["model = Model()", *(["load_weights(model)"] if weights else []), "return model"]
     metrics_doc = "Per metric in METRICS, its value for each sample of a batch of predictions."
     metric_body = ["return [", *(f"    {code}," for code in metric_code), "]"] if metric_code else ["return []"]
@@ -260,7 +268,8 @@ def generate(spec: ExportSpec, weights: bool) -> str:
     definitions += [
         _function("def make_optimizer(parameters):",
                   f"{type(spec.optimizer).__name__} with the project's settings, following Keras's update rule.",
-                  [*(f"# {note}" for note in optimizer_notes), f"return {optimizer_code}"]),
+                  [*(f"# {line}" for note in optimizer_notes for line in textwrap.wrap(note, 92)),
+                   f"return {optimizer_code}"]),
         _function("def loss_fn(output, target):", loss_doc, loss_lines),
         _function("def metric_values(output, target):", metrics_doc, metric_body),
         numpy_loader(spec),

@@ -256,9 +256,10 @@ def conv(entry: LayerEntry, attr: str) -> TorchLayer:
     symmetric = all(before == after for before, after in pads)
     padding = f", padding={_ints(before for before, _ in pads)}" if symmetric and any(any(p) for p in pads) else ""
     bias = "" if layer.use_bias else ", bias=False"
+    stride = f", stride={_ints(layer.strides)}" if max(layer.strides) > 1 else ""
+    dilation = f", dilation={_ints(layer.dilation_rate)}" if max(layer.dilation_rate) > 1 else ""
     init = [f"self.{attr} = nn.Conv{rank}d({entry.input_shape[-1]}, {layer.filters}, "
-            f"kernel_size={_ints(layer.kernel_size)}, stride={_ints(layer.strides)}{padding}, "
-            f"dilation={_ints(layer.dilation_rate)}{bias})"]
+            f"kernel_size={_ints(layer.kernel_size)}{stride}{padding}{dilation}{bias})"]
     moved = "x.movedim(-1, 1)" if symmetric else f"F.pad(x.movedim(-1, 1), {_pad_argument(pads)})"
     forward = [f"x = self.{attr}({moved}).movedim(1, -1)"]
 

@@ -344,3 +344,40 @@ def test_stateful_layers_carry_their_state_in_every_target(tmp_path):
             np.testing.assert_allclose(torch_model(torch.from_numpy(x)).numpy(), want, atol=1e-4)
         torch_model.reset_states()
         np.testing.assert_allclose(torch_model(torch.from_numpy(x1)).numpy(), expected[0], atol=1e-4)
+
+
+def test_export_command_reads_saved_models_and_projects(tmp_path, capsys):
+    import argparse
+
+    from builder import SeqStudioError
+    from builder.export.cli_commands import add_export_parser, run_export
+    from builder.project import save_project
+
+    parser = argparse.ArgumentParser()
+    add_export_parser(parser.add_subparsers(dest="command"))
+    model = compiled(stack((4,), [("Dense", {"units": 3, "trainable": False}), ("Dense", {"units": 2})]), loss="mse")
+    model.save(tmp_path / "saved.seqstudio")
+    run_export(parser.parse_args(["export", str(tmp_path / "saved.seqstudio"), "--to", "pytorch",
+                                  "-o", str(tmp_path / "saved.py"), "--weights"]))
+    assert "saved.npz" in capsys.readouterr().out
+    text = (tmp_path / "saved.py").read_text()
+    assert "self.dense_1.requires_grad_(False)" in text and (tmp_path / "saved.npz").is_file()
+    save_project(build_template("mlp_binary"), tmp_path / "binary.json")
+    run_export(parser.parse_args(["export", str(tmp_path / "binary.json"), "--to", "keras"]))
+    parsed(capsys.readouterr().out)
+    with pytest.raises(SeqStudioError, match="already exists"):
+        run_export(parser.parse_args(["export", str(tmp_path / "binary.json"), "--to", "keras", "-o",
+                                      str(tmp_path / "saved.py")]))
+    with pytest.raises(SeqStudioError, match="--weights needs -o"):
+        run_export(parser.parse_args(["export", str(tmp_path / "binary.json"), "--to", "keras", "--weights"]))
+
+
+def test_preview_text_writes_nothing_and_matches_the_saved_script(tmp_path):
+    from builder.export import export_text
+
+    project = build_template("digits")
+    previews = {target: export_text(project, target, weights=True) for target in TARGETS}
+    assert not list(tmp_path.iterdir())
+    for target, preview in previews.items():
+        assert "load_weights(model)" in preview
+        assert write_export(project, target, tmp_path / f"{target}.py", weights=True).read_text() == preview
