@@ -34,6 +34,8 @@ _DATA_CONSTANTS = {"DATA_FILE": "path", "LABELS_FILE": "labels_path", "TARGET": 
                    "STANDARDIZE": "standardize"}
 _BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
            ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow}
+_MAIN_GUARDS = ("__name__ == '__main__'", "'__main__' == __name__")
+"""`if __name__ == "__main__":` runs once when the script runs: a model built under it is read."""
 _CONDITIONAL = (ast.For, ast.AsyncFor, ast.While, ast.If, ast.Try, ast.ListComp, ast.SetComp, ast.DictComp,
                 ast.GeneratorExp, ast.Lambda, ast.IfExp)
 
@@ -186,6 +188,9 @@ class _Reader:
         """Refuse a model statement that runs conditionally or repeatedly."""
         parent = self.parents.get(node)
         while parent is not None:
+            if isinstance(parent, ast.If) and ast.unparse(parent.test) in _MAIN_GUARDS:
+                parent = self.parents.get(parent)
+                continue
             if isinstance(parent, _CONDITIONAL):
                 raise _Unreadable(node, "it runs inside a loop, condition or try block: the model must not depend "
                                         "on how the code runs")
@@ -299,7 +304,7 @@ class _Reader:
 
     def _input_shape(self, node, args, kwargs) -> tuple:
         kwargs = dict(kwargs)
-        shape = kwargs.pop("shape", args[0] if args else None)
+        shape = kwargs.pop("shape", kwargs.pop("input_shape", args[0] if args else None))
         batch_shape = kwargs.pop("batch_shape", kwargs.pop("batch_input_shape", None))
         batch = kwargs.pop("batch_size", None)
         kwargs.pop("name", None)

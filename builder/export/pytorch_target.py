@@ -215,7 +215,7 @@ def _training_code(spec: ExportSpec, fused: bool, final: str | None) -> str:
     replacements = {
         "{fit}": fit_summary(spec),
         "{logits}": ", logits=True" if fused else "",
-        "{predictions}": probabilities_code(fused, final),
+        "{predictions}": probabilities_code(fused, final, spec.loss),
         "{clipping}": clipping,
         "{schedule_setup}": setup,
         "{schedule_step}": step,

@@ -192,6 +192,11 @@ def metric_parts(metrics, loss_name: str, output_units: int) -> tuple[list[str],
     return names, expressions, left_out
 
 
-def probabilities_code(fused: bool, final_activation: str | None) -> str:
-    """The model's real output from what the training step's forward returned."""
-    return activation_code(final_activation, "output.detach()") if fused else "output.detach()"
+def probabilities_code(fused: bool, final_activation: str | None, loss) -> str:
+    """The model's predictions (probabilities) from what the training step's forward returned:
+    logits when the activation is fused or the model itself ends in logits (from_logits)."""
+    if fused:
+        return activation_code(final_activation, "output.detach()")
+    if loss.get_config().get("from_logits", False):
+        return activation_code("sigmoid" if loss.name == "binary_crossentropy" else "softmax", "output.detach()")
+    return "output.detach()"

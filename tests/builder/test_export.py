@@ -301,15 +301,21 @@ def test_pytorch_export_computes_the_same_function(tmp_path, family):
 
 
 def test_pytorch_training_step_matches_keras_rules(tmp_path):
-    """One fused-loss step of the exported loop moves the weights as SeqStudio's fit does."""
+    """Two steps of the exported optimizer and loss move the weights as SeqStudio's fit does."""
     torch = torch_or_skip()
-    for optimizer in ("sgd", "rmsprop", "adagrad", "adadelta", "nadam"):
+    from builder import losses
+
+    cases = [(optimizer, "softmax", "categorical_crossentropy") for optimizer in ("sgd", "rmsprop", "adagrad", "adadelta", "nadam")]
+    cases += [("sgd", "linear", losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1)),
+              ("rmsprop", "sigmoid", "binary_crossentropy"), ("adadelta", "linear", "huber")]
+    for optimizer, activation, loss in cases:
         set_random_seed(0)
-        model = randomize(compiled(stack((4,), [("Dense", {"units": 3, "activation": "softmax"})]),
-                                   optimizer=optimizer))
-        script = write_export(model, "pytorch", tmp_path / f"{optimizer}.py", weights=True)
+        model = randomize(compiled(stack((4,), [("Dense", {"units": 3, "activation": activation})]),
+                                   loss=loss, optimizer=optimizer))
+        script = write_export(model, "pytorch", tmp_path / "step.py", weights=True)
         namespace = runpy.run_path(str(script))
         exported = namespace["build_model"]()
+        fused = "logits=False" in script.read_text()
         rng = np.random.default_rng(2)
         x = rng.normal(size=(8, 4)).astype(np.float32)
         y = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 8)]
@@ -318,10 +324,11 @@ def test_pytorch_training_step_matches_keras_rules(tmp_path):
         step = namespace["make_optimizer"](exported.parameters())
         for _ in range(2):
             step.zero_grad()
-            namespace["loss_fn"](exported(torch.from_numpy(x), logits=True), torch.from_numpy(y)).backward()
+            output = exported(torch.from_numpy(x), **({"logits": True} if fused else {}))
+            namespace["loss_fn"](output, torch.from_numpy(y)).backward()
             step.step()
         np.testing.assert_allclose(exported.dense_1.weight.detach().numpy().T, model.layers[0].get_weights()[0],
-                                   atol=1e-5, err_msg=optimizer)
+                                   atol=1e-5, err_msg=f"{optimizer} {loss}")
 
 
 def test_stateful_layers_carry_their_state_in_every_target(tmp_path):

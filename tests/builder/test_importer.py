@@ -307,3 +307,20 @@ def test_import_command_writes_a_project(tmp_path, capsys):
     assert rows(import_keras_file(source).model) == rows(build_template("mlp_binary").model)
     with pytest.raises(Exception, match="already exists"):
         run_import(parser.parse_args(["import", str(source), "-o", str(tmp_path / "guide.json")]))
+
+
+def test_a_model_built_under_the_main_guard_is_read():
+    source = textwrap.dedent("""
+        import tensorflow as tf
+
+        if __name__ == "__main__":
+            model = tf.keras.models.Sequential()
+            model.add(tf.keras.layers.InputLayer(input_shape=(6,)))
+            model.add(tf.keras.layers.Dense(4, activation="relu"))
+            model.compile("adam", "mse")
+            model.fit(x, y, epochs=3, validation_split=0.1, verbose=2)
+    """)
+    project = import_keras_code(source, "guarded.py")
+    assert project.model.output_shape == (None, 4)
+    assert (project.compile.loss, project.compile.epochs, project.data.validation_split) == ("mse", 3, 0.1)
+    assert project.model.name == "guarded"
