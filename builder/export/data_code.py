@@ -236,7 +236,7 @@ def seqstudio_loader(spec: ExportSpec) -> str:
     blocks = [
         "def load_data(path=DATA_FILE, labels_path=LABELS_FILE, class_labels=None):\n"
         '    """The data file as a SeqStudio Dataset (text labels numbered as in the project)."""\n'
-        "    return read_data(path, labels_path, target=TARGET, class_labels=class_labels)",
+        "    return read_data(path, labels_path, target=-1 if TARGET is None else TARGET, class_labels=class_labels)",
         _SEQSTUDIO_ARRAYS[kind].strip(),
     ]
     lines = [

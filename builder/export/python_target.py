@@ -3,7 +3,7 @@ Keras-style Sequential the studio shows."""
 
 from __future__ import annotations
 
-from .data_code import data_constants, seqstudio_loader
+from .data_code import CATEGORICAL_LOSSES, data_constants, seqstudio_loader
 from .names import call, literal
 from .script import assemble, fit_summary, header, layer_arguments, loss_code, optimizer_arguments
 from .spec import ExportSpec
@@ -91,7 +91,9 @@ if __name__ == "__main__":
 
 
 def generate(spec: ExportSpec, weights: bool) -> str:
-    data_imports = ["Standardization", "one_hot", "reshape_features", "split_validation"]
+    data_imports = ["Standardization", "reshape_features", "split_validation"]
+    if spec.loss.name in CATEGORICAL_LOSSES:
+        data_imports.append("one_hot")
     if spec.data.bundled:
         data_imports.insert(0, "bundled_path")
     optimizer = call(f"optimizers.{type(spec.optimizer).__name__}", kwargs=optimizer_arguments(spec.optimizer))

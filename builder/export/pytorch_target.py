@@ -115,6 +115,7 @@ def batch_totals(loss, output, target):
 
 
 def report(totals, prefix=""):
+    """Epoch means as Keras prints them: "loss: 0.1234 - accuracy: 0.9876"."""
     means = (totals[1:] / totals[0]).tolist()
     return " - ".join(f"{prefix}{name}: {value:.4f}" for name, value in zip(("loss", *METRICS), means))
 

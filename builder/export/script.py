@@ -3,11 +3,11 @@ arguments, and the weight file's keys."""
 
 from __future__ import annotations
 
-from ..optimizers import _COMMON_PARAMS
 from .names import literal
 from .spec import ExportSpec, LayerEntry
 
-_COMMON_OPTIMIZER_DEFAULTS = {p.name: p.default for p in _COMMON_PARAMS}
+COMMON_OPTIMIZER_OPTIONS = ("decay", "clipvalue", "global_clipnorm")
+"""Options every optimizer takes; written only when set."""
 
 
 def header(spec: ExportSpec, target: str, summary: str) -> str:
@@ -34,10 +34,11 @@ def layer_arguments(entry: LayerEntry, always: frozenset = frozenset()) -> dict:
 
 def optimizer_arguments(optimizer) -> dict:
     """Every setting of the optimizer, but the common options left at their defaults."""
+    defaults = {p.name: p.default for p in type(optimizer).PARAMS}
     return {
         name: value
         for name, value in optimizer.get_config().items()
-        if name not in _COMMON_OPTIMIZER_DEFAULTS or value != _COMMON_OPTIMIZER_DEFAULTS[name]
+        if name not in COMMON_OPTIMIZER_OPTIONS or value != defaults[name]
     }
 
 

@@ -3,7 +3,6 @@ the same model (parameter count, predictions within 1e-4 with the weights) in Se
 subprocess), Keras 3 and PyTorch; nothing in a project can become code."""
 
 import ast
-import os
 import runpy
 import subprocess
 import sys
@@ -244,7 +243,7 @@ def test_seqstudio_script_runs_in_a_subprocess_with_the_same_model(tmp_path):
                                             ("Dense", {"units": 3, "activation": "softmax"})], name="tiny")))
     settings = CompileSettings(loss="categorical_crossentropy", metrics=["accuracy"], epochs=2, batch_size=8, seed=1)
     project = Project(model=model, compile=settings,
-                      data=DataSettings(path=str(data), target="label", validation_split=0.2, standardize=True))
+                      data=DataSettings(path=str(data), validation_split=0.2, standardize=True))  # the last column
     script = write_export(project, "python", tmp_path / "tiny.py", weights=True)
     x = rng.normal(size=(6, 4)).astype(np.float32)
     np.save(tmp_path / "x.npy", x)
