@@ -126,7 +126,7 @@ def evaluate(model, data, device):
     model.eval()
     x, y = (torch.from_numpy(a) for a in data)
     totals = 0
-    for start in range(0, len(x), BATCH_SIZE):
+    for start in range(0, {eval_stop}, BATCH_SIZE):
         inputs, target = x[start:start + BATCH_SIZE].to(device), y[start:start + BATCH_SIZE].to(device)
         output = model(inputs{logits})
         totals = totals + batch_totals(loss_fn(output, target), {predictions}, target)
@@ -138,7 +138,7 @@ def train(model, training, validation=None):
 
     Under torchrun (WORLD_SIZE > 1) each process trains on its own shard of the data (a
     DistributedSampler) and DistributedDataParallel averages the gradients: BATCH_SIZE is then
-    the batch of each process. Only rank 0 prints and writes files.
+    the batch of each process. Only rank 0 prints and writes files.{stateful}
     """
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
     if distributed:
@@ -151,7 +151,7 @@ def train(model, training, validation=None):
     network = DistributedDataParallel(model) if distributed else model
     dataset = TensorDataset(torch.from_numpy(training[0]), torch.from_numpy(training[1]))
     sampler = DistributedSampler(dataset, shuffle=SHUFFLE, seed=0 if SEED is None else SEED) if distributed else None
-    loader = DataLoader(dataset, batch_size=BATCH_SIZE, shuffle=SHUFFLE and sampler is None, sampler=sampler)
+    loader = DataLoader(dataset, batch_size=BATCH_SIZE, shuffle=SHUFFLE and sampler is None, sampler=sampler{drop_last})
     optimizer = make_optimizer(model.parameters()){schedule_setup}
     for epoch in range(EPOCHS):
         if sampler is not None:
@@ -220,6 +220,11 @@ def _training_code(spec: ExportSpec, fused: bool, final: str | None) -> str:
         "{clipping}": clipping,
         "{schedule_setup}": setup,
         "{schedule_step}": step,
+        "{drop_last}": ", drop_last=True" if spec.stateful else "",
+        "{eval_stop}": "len(x) - len(x) % BATCH_SIZE" if spec.stateful else "len(x)",  # stateful: whole batches
+        "{stateful}": ("\n\n    The model is stateful: sample i of each batch continues sample i of the one before, as in\n"
+                       "    Keras. A DistributedSampler deals every WORLD_SIZE-th row to a process, so under torchrun\n"
+                       "    the rows must be ordered for that (or train on one process).") if spec.stateful else "",
     }
     text = TRAINING.strip()
     for key, value in replacements.items():
