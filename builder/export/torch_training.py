@@ -2,8 +2,10 @@
 with Keras's numerics, the metrics, and the loop (DistributedDataParallel under torchrun).
 
 Where a torch.optim optimizer follows Keras's rule, it is used with the hyper-parameters mapped
-(RMSprop's rho is not involved: torch's RMSprop and Adagrad add epsilon outside the square root
-where Keras adds it inside, so those two are written out as small optimizers in the script).
+(Adam's epsilon 1e-7 is torch's eps=1e-7; Nadam's schedule is momentum_decay=1.0). torch's
+RMSprop (whose alpha is Keras's rho) and Adagrad add epsilon outside the square root where Keras
+adds it inside, so those two are written out as small optimizers in the script; the remaining
+differences (Adam's and Adamax's epsilon placement) are said in a comment beside the optimizer.
 """
 
 from __future__ import annotations
