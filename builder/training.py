@@ -16,6 +16,7 @@ from .callbacks import CallbackList, History
 from .errors import DataError, SeqStudioError
 from .progress import Progbar, ProgbarLogger
 from .random import global_rng
+from .threads import limit_in_kernel_blas
 
 
 # -- data checks ---------------------------------------------------------------------------
@@ -38,6 +39,7 @@ def as_input_array(x, name: str = "x") -> np.ndarray:
 
 def _prepare(model, x, y=None, name: str = "x"):
     """Build the model for x if needed and check x (and y) against it; returns arrays."""
+    limit_in_kernel_blas()
     x = as_input_array(x, name)
     if model.input_shape is None:
         model.build((None, *x.shape[1:]))
