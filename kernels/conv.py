@@ -6,18 +6,32 @@ dilation_w, pad_top, pad_left); positions outside the input read as zeros.
 
 im2col + one GEMM per chunk of samples measured faster than direct Numba loops for the seed's
 shapes (VGG-like 100x100x3, Conv1D over 100 channels). The batch is cut into chunks whose
-columns fit `COLUMNS_BUDGET` bytes, so the column buffer stays cache-sized and small next to
-the activations; backward walks the chunks last to first so that the last chunk's columns,
-still in the buffer from forward, are not rebuilt.
+columns fit `COLUMNS_BUDGET` bytes, which bounds the column buffer (full-batch columns of the
+VGG-like's second layer take 340 MB); backward walks the chunks last to first so that the
+last chunk's columns, still in the buffer from forward, are not rebuilt (with one chunk,
+nothing is).
 """
 
 import numpy as np
 from numba import njit, prange
 
+from . import activations as act_ids
 from .activations import activation_backward, bias_activation_forward
 
-COLUMNS_BUDGET = 8 << 20
+COLUMNS_BUDGET = 32 << 20
 ROW_BLOCK = 2048
+
+# Activations whose derivative `scalar_derivative` gets right from the output alone (given as
+# z too): their output may overwrite the pre-activation, saving a buffer as big as the output.
+_OUTPUT_DETERMINED = frozenset((
+    act_ids.LINEAR, act_ids.RELU, act_ids.SIGMOID, act_ids.TANH, act_ids.SOFTMAX, act_ids.ELU,
+    act_ids.SELU, act_ids.LEAKY_RELU, act_ids.EXPONENTIAL,
+))
+
+
+def output_determined(act):
+    """Whether y = act(z) may be computed in place over z (backward then passes y as z)."""
+    return act in _OUTPUT_DETERMINED
 
 
 def chunk_samples(batch, rows_per_sample, row_width):
@@ -113,7 +127,8 @@ def _chunks(batch, chunk):
 
 
 def conv_forward(x, kernel2d, bias, act, window, cols, z, y):
-    """z = conv(x, kernel) + bias and y = act(z), both (n, out_h, out_w, filters) (y may be z).
+    """z = conv(x, kernel) + bias and y = act(z), both (n, out_h, out_w, filters); y may be z
+    when output_determined(act).
 
     kernel2d is the kernel as (kh*kw*c, filters); cols is a (samples_per_chunk*out_h*out_w,
     kh*kw*c) work buffer (see chunk_samples) that keeps the last chunk's columns for backward.

@@ -12,7 +12,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from kernels.conv import chunk_samples, conv_backward, conv_forward, row_blocks
+from kernels.conv import chunk_samples, conv_backward, conv_forward, output_determined, row_blocks
 from kernels.dense import EMPTY
 
 from ..activations import activation_id
@@ -113,7 +113,7 @@ class _Conv(Layer):
         out_h, out_w, window = self._window(x.shape)
         shape = (n, out_h, out_w, self.filters)
         z = self.buffer("z", shape)
-        y = z if self.activation == "linear" else self.buffer("y", shape)
+        y = z if output_determined(self._act) else self.buffer("y", shape)
         row_width = math.prod(self.kernel_size) * channels
         cols = self.buffer("cols", (chunk_samples(n, out_h * out_w, row_width) * out_h * out_w, row_width))
         kernel2d = self.weights[0].value.reshape(row_width, self.filters)

@@ -32,7 +32,7 @@ def test_conv2d_gradients(strides, dilation, padding, activation):
 
 @pytest.mark.parametrize("strides, dilation", STEPS)
 @pytest.mark.parametrize("padding", ["valid", "same", "causal"])
-@pytest.mark.parametrize("activation", ["linear", "sigmoid"])
+@pytest.mark.parametrize("activation", ["linear", "sigmoid", "gelu"])
 def test_conv1d_gradients(strides, dilation, padding, activation):
     layer = built(layers.Conv1D(4, 3, strides=strides, padding=padding, dilation_rate=dilation,
                                 activation=activation), (9, 3))

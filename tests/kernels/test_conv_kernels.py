@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy.special import erf
 
 from kernels import activations as act_ids
 from kernels.conv import (
@@ -12,6 +13,7 @@ from kernels.conv import (
     conv_backward,
     conv_forward,
     im2col,
+    output_determined,
     row_blocks,
 )
 from kernels.dense import EMPTY
@@ -98,21 +100,27 @@ def run_forward(x, kernel, bias, act, case, chunk):
     n, c, f = x.shape[0], x.shape[3], kernel.shape[3]
     out_h, out_w, window = geometry(case)
     z = np.empty((n, out_h, out_w, f), np.float32)
-    y = z if act == act_ids.LINEAR else np.empty_like(z)
+    y = z if output_determined(act) else np.empty_like(z)
     cols = np.empty((chunk * out_h * out_w, kernel[..., 0].size), np.float32)
     conv_forward(x, kernel.reshape(-1, f), bias, act, window, cols, z, y)
     return z, y, cols
 
 
+def gelu(z):
+    return 0.5 * z * (1 + erf(z / np.sqrt(2)))
+
+
 @pytest.mark.parametrize("case", CASES)
 @pytest.mark.parametrize("chunk", [1, 2, 3])
-def test_conv_forward_matches_reference_for_any_chunking(case, chunk):
+@pytest.mark.parametrize("act, function", [(act_ids.TANH, np.tanh), (act_ids.GELU, gelu)])
+def test_conv_forward_matches_reference_for_any_chunking(case, chunk, act, function):
     x, kernel, bias = random_case(case)
     chunk = min(chunk, x.shape[0])
-    z, y, _ = run_forward(x, kernel, bias, act_ids.TANH, case, chunk)
+    z, y, _ = run_forward(x, kernel, bias, act, case, chunk)
     expected = reference_forward(x, kernel, bias, case)
-    np.testing.assert_allclose(z, expected, rtol=1e-5, atol=1e-4)
-    np.testing.assert_allclose(y, np.tanh(expected), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(y, function(expected), rtol=1e-5, atol=1e-5)
+    if not output_determined(act):
+        np.testing.assert_allclose(z, expected, rtol=1e-5, atol=1e-4)
 
 
 def test_conv_forward_softmax_and_no_bias():
@@ -126,7 +134,7 @@ def test_conv_forward_softmax_and_no_bias():
 
 @pytest.mark.parametrize("case", CASES)
 @pytest.mark.parametrize("chunk", [1, 3])
-@pytest.mark.parametrize("act", [act_ids.LINEAR, act_ids.RELU, act_ids.SIGMOID])
+@pytest.mark.parametrize("act", [act_ids.LINEAR, act_ids.RELU, act_ids.SIGMOID, act_ids.GELU])
 def test_conv_backward_matches_reference(case, chunk, act):
     x, kernel, bias = random_case(case)
     n, f = x.shape[0], kernel.shape[3]
@@ -144,10 +152,13 @@ def test_conv_backward_matches_reference(case, chunk, act):
                   np.empty((kernel[..., 0].size, f), np.float32), dkernel.reshape(-1, f), dbias, dx)
 
     pre = reference_forward(x, kernel, bias, case)
-    slope = {act_ids.LINEAR: 1.0, act_ids.RELU: pre > 0, act_ids.SIGMOID: None}[act]
-    if act == act_ids.SIGMOID:
-        s = 1 / (1 + np.exp(-pre))
-        slope = s * (1 - s)
+    s = 1 / (1 + np.exp(-pre))
+    slope = {
+        act_ids.LINEAR: 1.0,
+        act_ids.RELU: pre > 0,
+        act_ids.SIGMOID: s * (1 - s),
+        act_ids.GELU: 0.5 * (1 + erf(pre / np.sqrt(2))) + pre * np.exp(-0.5 * pre**2) / np.sqrt(2 * np.pi),
+    }[act]
     dz_ref = dy * slope
     np.testing.assert_allclose(dbias, dz_ref.sum(axis=(0, 1, 2)), rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(dkernel, np.einsum("nijabc,nijf->abcf", patches(x, case), dz_ref), rtol=1e-4, atol=1e-4)
@@ -165,6 +176,11 @@ def test_conv_backward_without_bias_or_input_grad():
                   np.empty((row_blocks(z.size // f), 0), np.float32), np.empty((kernel[..., 0].size, f), np.float32),
                   dkernel.reshape(-1, f), EMPTY, None)
     np.testing.assert_allclose(dkernel, np.einsum("nijabc,nijf->abcf", patches(x, case), dy), rtol=1e-4, atol=1e-4)
+
+
+def test_in_place_activations_are_those_known_from_their_output():
+    assert output_determined(act_ids.RELU) and output_determined(act_ids.SOFTMAX)
+    assert not output_determined(act_ids.GELU) and not output_determined(act_ids.HARD_SIGMOID)
 
 
 def test_row_kernels_span_several_blocks():
