@@ -180,6 +180,38 @@ def test_vgg_like_trains_a_step():
     assert np.isfinite(history.history["loss"][0])
 
 
+def conv1d_classifier(lib):
+    """The seed guide's sequence classifier with 1-D convolutions (64 steps of 100 features)."""
+    return [
+        lib.Conv1D(64, 3, activation="relu", input_shape=(64, 100)),
+        lib.Conv1D(64, 3, activation="relu"),
+        lib.MaxPooling1D(3),
+        lib.Conv1D(128, 3, activation="relu"),
+        lib.Conv1D(128, 3, activation="relu"),
+        lib.GlobalAveragePooling1D(),
+        lib.Dropout(0.5),
+        lib.Dense(1, activation="sigmoid"),
+    ]
+
+
+def test_conv1d_classifier_summary_matches_keras_and_trains():
+    model = Sequential(conv1d_classifier(layers))
+    rows = model.shape_rows()
+    assert model.count_params() == 105_729
+    keras = keras_or_skip()
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = keras.Sequential(conv1d_classifier(keras.layers))
+    assert [r.output_shape for r in rows] == [tuple(layer.output.shape) for layer in theirs.layers]
+    assert [r.params for r in rows] == [layer.count_params() for layer in theirs.layers]
+    model.compile(optimizer="rmsprop", loss="binary_crossentropy", metrics=["accuracy"])
+    history = model.fit(RNG.random((32, 64, 100), dtype=np.float32), RNG.integers(0, 2, (32, 1)), batch_size=16,
+                        epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+
+
 def test_small_convnet_learns_where_the_bright_bar_is():
     """Images with a bright vertical bar on the left or right half: well above chance."""
     set_random_seed(1)
