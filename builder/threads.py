@@ -1,4 +1,8 @@
-"""Thread-pool policy for the kernels, applied once per process before the first batch.
+"""Thread policy for the kernels: one compute call at a time, one BLAS thread inside kernels.
+
+Numba's workqueue threading layer (chosen in kernels/) aborts the process if two threads
+enter parallel kernels at once, so fit/evaluate/predict hold `compute_lock` while they run:
+a second caller waits instead.
 
 Numba kernels call BLAS from inside compiled loops (each recurrent time step's matrix
 product, through SciPy's OpenBLAS). Those products are small and many; a threaded BLAS wakes
@@ -8,8 +12,10 @@ than one thread. The BLAS that numpy calls for whole-batch products keeps its th
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
+compute_lock = threading.RLock()
 _done = False
 
 

@@ -7,6 +7,7 @@ is checked after every batch, so a caller (the studio's Stop button) ends a run 
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -16,7 +17,7 @@ from .callbacks import CallbackList, History
 from .errors import DataError, SeqStudioError
 from .progress import Progbar, ProgbarLogger
 from .random import global_rng
-from .threads import limit_in_kernel_blas
+from .threads import compute_lock, limit_in_kernel_blas
 
 
 # -- data checks ---------------------------------------------------------------------------
@@ -163,6 +164,18 @@ def _require_compiled(model) -> None:
 
 
 # -- public loops ----------------------------------------------------------------------------
+def _serialised(function):
+    """Run `function` holding the compute lock: kernels are entered by one thread at a time."""
+
+    @functools.wraps(function)
+    def locked(*args, **kwargs):
+        with compute_lock:
+            return function(*args, **kwargs)
+
+    return locked
+
+
+@_serialised
 def fit(model, x, y, batch_size=None, epochs=1, verbose=1, validation_data=None, validation_split=0.0,
         shuffle=True, callbacks=None, initial_epoch=0):
     _require_compiled(model)
@@ -235,6 +248,7 @@ def _results(run: _Run):
     return loss if not logs else [loss, *logs.values()]
 
 
+@_serialised
 def evaluate(model, x, y, batch_size=None, verbose=1):
     _require_compiled(model)
     x, y = _prepare(model, x, y)
@@ -244,6 +258,7 @@ def evaluate(model, x, y, batch_size=None, verbose=1):
     return _results(_evaluate_arrays(model, x, y, batch, progress))
 
 
+@_serialised
 def predict(model, x, batch_size=None, verbose=0) -> np.ndarray:
     x, _ = _prepare(model, x)
     batch = _batch_size(model, batch_size, len(x))
@@ -256,6 +271,7 @@ def predict(model, x, batch_size=None, verbose=0) -> np.ndarray:
     return out
 
 
+@_serialised
 def train_on_batch(model, x, y):
     """One update on one batch; returns that batch's loss (and metrics)."""
     _require_compiled(model)
@@ -268,6 +284,7 @@ def train_on_batch(model, x, y):
     return _results(run)
 
 
+@_serialised
 def test_on_batch(model, x, y):
     _require_compiled(model)
     x, y = _prepare(model, x, y)
@@ -275,6 +292,7 @@ def test_on_batch(model, x, y):
     return _results(_evaluate_arrays(model, x, y, len(x)))
 
 
+@_serialised
 def predict_on_batch(model, x) -> np.ndarray:
     x, _ = _prepare(model, x)
     _batch_size(model, len(x), len(x))

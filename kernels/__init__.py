@@ -3,11 +3,16 @@
 Kernels know nothing of layers, models or files: each takes arrays and writes into output
 buffers it is handed. CPU kernels are compiled once per machine (``cache=True``).
 
-Numba's OpenMP workers are told to sleep, not spin, between parallel regions: spinning
-workers starve BLAS's own threads, which made Conv1D steps 10x slower on 2 cores. This must
-be set before the first parallel kernel starts the OpenMP runtime, hence here.
+Parallel kernels run on Numba's workqueue threading layer unless NUMBA_THREADING_LAYER says
+otherwise: OpenMP workers spin between parallel regions and starve BLAS's threads (Conv1D
+training was 15x slower on 2 cores), and whether OpenMP can be told to sleep depends on which
+library imported it first. Workqueue must not be entered from two threads at once; builder
+serialises its compute calls for that (builder/threads.py).
 """
 
 import os
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import numba
+
+if "NUMBA_THREADING_LAYER" not in os.environ:
+    numba.config.THREADING_LAYER = "workqueue"
