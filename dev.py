@@ -24,7 +24,7 @@ def ensure_installed(extras: str) -> None:
     """Create .venv and install the project (editable) with `extras`, if not done already."""
     if sys.version_info < (3, 11):
         sys.exit(f"SeqStudio needs Python 3.11 or newer; this is {sys.version.split()[0]}")
-    stamp = VENV / f".installed-{extras or 'base'}"
+    stamp = VENV / f".installed-{extras.replace(',', '-') or 'base'}"
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if stamp.exists() and stamp.read_text() == digest and PYTHON.exists():
         return
@@ -48,7 +48,7 @@ def main(argv: list[str]) -> int:
         ensure_installed("")
         return subprocess.call([str(BIN / "seqstudio"), *argv[1:]], cwd=ROOT)
     if command == "test":
-        ensure_installed("test")
+        ensure_installed("test,reference")
         return subprocess.call([str(PYTHON), "-m", "pytest", *argv[1:]], cwd=ROOT)
     print(__doc__)
     return 2
