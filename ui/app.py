@@ -31,10 +31,8 @@ def run_studio(project_path: str | None = None) -> int:
     from . import guard
     from .icons import app_icon
     from .main_window import MainWindow
-    from .qt_compat import protect_none
     from .settings import APPLICATION, ORGANIZATION
 
-    protect_none()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)

@@ -19,7 +19,6 @@ from .files import FileActions
 from .icons import action_icon, app_icon
 from .inspector import Inspector
 from .palette import PalettePanel
-from .qt_compat import protect_none
 from .selection_sync import SelectionSync
 from .settings import settings
 from .stack_model import layer_types_mime
@@ -34,7 +33,6 @@ class MainWindow(QMainWindow):
     """The studio. `MainWindow()` opens on the default template with the bundled digits."""
 
     def __init__(self, project: Project | None = None, parent=None):
-        protect_none()
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.setWindowIcon(app_icon())

@@ -12,9 +12,6 @@ from PySide6.QtCore import QSettings  # noqa: E402
 
 @pytest.fixture(scope="session", autouse=True)
 def _temporary_settings(tmp_path_factory):
-    from ui.qt_compat import protect_none
-
-    protect_none()  # PySide6 6.12 on Python 3.11 leaks references to None (see ui/qt_compat.py)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path_factory.mktemp("qsettings")))
 
 
