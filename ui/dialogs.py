@@ -19,6 +19,19 @@ def ask_save_path(parent: QWidget, suggested: str) -> str | None:
     return path if path.lower().endswith(".json") else path + ".json"
 
 
+def ask_export_path(parent: QWidget, suggested: str) -> str | None:
+    path, _ = QFileDialog.getSaveFileName(parent, "Export as", suggested, "Python scripts (*.py)")
+    if not path:
+        return None
+    return path if path.lower().endswith(".py") else path + ".py"
+
+
+def ask_import_path(parent: QWidget, folder: str = "") -> str | None:
+    path, _ = QFileDialog.getOpenFileName(parent, "Import a Keras model from Python code", folder,
+                                          "Python files (*.py);;All files (*)")
+    return path or None
+
+
 def ask_unsaved(parent: QWidget, name: str) -> str:
     """'save', 'discard' or 'cancel' for a project with unsaved changes."""
     buttons = QMessageBox.StandardButton

@@ -47,6 +47,13 @@ class FileActions(QObject):
         self.save_as.setShortcut(QKeySequence.StandardKey.SaveAs)
         self.save_as.triggered.connect(self.save_current_as)
 
+        self.import_keras = QAction("Import Keras Code…", self)
+        self.import_keras.setToolTip("Read a Keras Sequential model from a Python file (the file is never run)")
+        self.import_keras.triggered.connect(self.import_dialog)
+        self.export = QAction("Export as Python…", self)
+        self.export.setShortcut(QKeySequence("Ctrl+E"))
+        self.export.triggered.connect(self.export_dialog)
+
         self.templates_menu = QMenu("New from Template", window)
         for name in TEMPLATES:
             title, description, expects = template_info(name)
@@ -92,6 +99,30 @@ class FileActions(QObject):
         self._remember(project.path)
         self.projectOpened.emit(f"Opened {project.path}")
         return True
+
+    def import_dialog(self) -> bool:
+        if not self.maybe_save():
+            return False
+        path = dialogs.ask_import_path(self.window)
+        return self.import_path(path) if path else False
+
+    def import_path(self, path) -> bool:
+        """Replace the project with the Keras model read (never run) from the file at `path`."""
+        from builder.importer import import_keras_file
+
+        try:
+            project = import_keras_file(path)
+        except SeqStudioError as err:
+            dialogs.show_error(self.window, "Import Keras code", str(err))
+            return False
+        self.document.set_project(project)
+        self.projectOpened.emit(f"Imported {Path(path).name}: save it to keep it as a project")
+        return True
+
+    def export_dialog(self) -> None:
+        from .export_dialog import ExportDialog
+
+        ExportDialog(self.document.project, self.window).exec()
 
     def save_current(self) -> bool:
         if self.document.path is None:

@@ -97,6 +97,9 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.files.save)
         file_menu.addAction(self.files.save_as)
         file_menu.addSeparator()
+        file_menu.addAction(self.files.import_keras)
+        file_menu.addAction(self.files.export)
+        file_menu.addSeparator()
         quit_action = file_menu.addAction("Quit", self.close)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
 

@@ -47,13 +47,19 @@ class DialogStub:
     def ask_open_path(self, parent, folder=""):
         return self.open_path
 
+    def ask_export_path(self, parent, suggested):
+        return self.save_path
+
+    def ask_import_path(self, parent, folder=""):
+        return self.open_path
+
 
 @pytest.fixture
 def dialogs(monkeypatch):
     from ui import dialogs as module
 
     stub = DialogStub()
-    for name in ("show_error", "ask_unsaved", "ask_save_path", "ask_open_path"):
+    for name in ("show_error", "ask_unsaved", "ask_save_path", "ask_open_path", "ask_export_path", "ask_import_path"):
         monkeypatch.setattr(module, name, getattr(stub, name))
     return stub
 
