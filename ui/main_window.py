@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QSplitter, QToolBar
+from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QSplitter, QTabWidget, QToolBar
 
 from builder.project import Project
 
@@ -23,6 +23,7 @@ from .selection_sync import SelectionSync
 from .settings import settings
 from .stack_model import layer_types_mime
 from .summary import SummaryPanel
+from .training.train_panel import TrainPanel
 
 DEFAULT_SIZE = (1360, 860)
 DEFAULT_SPLIT = (230, 560, 540)
@@ -54,9 +55,15 @@ class MainWindow(QMainWindow):
         self.side_splitter.setObjectName("sideSplitter")
         self.side_splitter.addWidget(self.inspector)
         self.side_splitter.addWidget(self.summary_panel)
+        self.train_panel = TrainPanel(self.document, self)
+        self.side_tabs = QTabWidget(self)
+        self.side_tabs.setObjectName("sideTabs")
+        self.side_tabs.setDocumentMode(True)
+        self.side_tabs.addTab(self.side_splitter, "Design")
+        self.side_tabs.addTab(self.train_panel, "Train")
         self.main_splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.main_splitter.setObjectName("mainSplitter")
-        for widget, minimum in ((self.palette_panel, 150), (self.canvas_panel, 280), (self.side_splitter, 300)):
+        for widget, minimum in ((self.palette_panel, 150), (self.canvas_panel, 280), (self.side_tabs, 300)):
             widget.setMinimumWidth(minimum)
             self.main_splitter.addWidget(widget)
             self.main_splitter.setCollapsible(self.main_splitter.indexOf(widget), False)
@@ -201,5 +208,6 @@ class MainWindow(QMainWindow):
         if not self.files.maybe_save():
             event.ignore()
             return
+        self.train_panel.shutdown()
         self.save_layout()
         event.accept()

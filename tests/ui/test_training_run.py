@@ -1,0 +1,101 @@
+"""A training run from the studio: curves and progress move, Stop, a NaN loss, an error in
+the worker, continuing after an edit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from training_helpers import run_and_wait, screenshot, set_compile, trainer  # noqa: F401
+
+from builder.layers import Dense
+from ui.commands import ReplaceLayer, SetInputShape
+
+
+def curve_length(panel, key: str) -> int:
+    x, _ = panel.curves.curves[key].getData()
+    return 0 if x is None else len(x)
+
+
+def test_training_the_default_draws_curves_and_keeps_the_weights(window, trainer, qtbot):
+    set_compile(window, epochs=2)
+    bar = trainer.progress_bar
+    with qtbot.waitSignal(trainer.runFinished, timeout=120_000) as blocker:
+        trainer.train_button.click()
+        assert not trainer.train_button.isEnabled() and trainer.stop_button.isEnabled()
+        qtbot.waitUntil(lambda: bar.maximum() > 0 and bar.value() > 0, timeout=120_000)
+        screenshot(window, "training_during")
+    outcome = blocker.args[0]
+    assert outcome.kind == "finished", outcome.message
+    assert bar.value() == bar.maximum() == 2 * trainer.steps
+    assert trainer.curves.point_count("batch") == 2 * trainer.steps
+    for key in ("loss", "val_loss", "accuracy", "val_accuracy"):
+        assert curve_length(trainer, key) == 2
+    assert curve_length(trainer, "batch_smooth") == 2 * trainer.steps
+    assert window.document.undo_stack.undoText() == "Train 2 epochs"
+    assert window.document.model.layers[0].built and window.document.model.layers[-1].built
+    assert window.document.project.data.mean is not None
+    assert "val_accuracy" in trainer.results.summary.text()
+    assert trainer.results.shown.confusion.sum() == 360
+    trainer.tabs.setCurrentWidget(trainer.results)
+    screenshot(window, "training_results")
+    trainer.tabs.setCurrentWidget(trainer.curves)
+    screenshot(window, "training_after")
+
+
+def test_undo_forgets_a_runs_weights(window, trainer, qtbot):
+    set_compile(window, epochs=1)
+    assert run_and_wait(trainer, qtbot).kind == "finished"
+    window.document.undo_stack.undo()
+    assert not any(layer.built for layer in window.document.model.layers)
+    assert window.document.project.data.mean is None
+
+
+def test_stop_ends_the_run_within_a_batch(window, trainer, qtbot):
+    set_compile(window, epochs=500, batch_size=8)
+    trainer.train_button.click()
+    qtbot.waitUntil(lambda: trainer.progress_bar.value() > 0, timeout=120_000)
+    with qtbot.waitSignal(trainer.runFinished, timeout=10_000) as blocker:
+        trainer.stop_button.click()
+    outcome = blocker.args[0]
+    assert outcome.kind == "stopped"
+    assert outcome.epochs_done < 500
+    assert trainer.train_button.isEnabled() and not trainer.stop_button.isEnabled()
+
+
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning")
+def test_a_nan_loss_stops_the_run_and_leaves_the_project(window, trainer, qtbot):
+    set_compile(window, epochs=3, optimizer={"class_name": "SGD", "config": {"learning_rate": 1e30}})
+    steps_before = window.document.undo_stack.count()
+    outcome = run_and_wait(trainer, qtbot)
+    assert outcome.kind == "diverged"
+    assert "NaN or infinite at epoch 1, batch" in outcome.message
+    assert trainer.message.isVisible() and "epoch 1" in trainer.message.text()
+    assert window.document.undo_stack.count() == steps_before
+    assert not any(layer.built for layer in window.document.model.layers)
+
+
+def test_an_error_in_the_worker_ends_the_run_with_a_message(window, trainer, qtbot):
+    window.document.push(SetInputShape(window.document, (None, 10)))
+    outcome = run_and_wait(trainer, qtbot)
+    assert outcome.kind == "failed"
+    assert trainer.message.isVisible() and "64" in trainer.message.text()
+    assert window.isVisible() and trainer.train_button.isEnabled()
+    assert not any(layer.built for layer in window.document.model.layers)
+
+
+def test_training_again_after_an_edit_keeps_the_layers_that_still_fit(window, trainer, qtbot):
+    set_compile(window, epochs=1)
+    assert run_and_wait(trainer, qtbot).kind == "finished"
+    model = window.document.model
+    first = model.layers[0].get_weights()
+    last = model.layers[-1]
+    config = dict(last.get_config(), units=12)
+    window.document.push(ReplaceLayer(window.document, len(model.layers) - 1, Dense.from_config(config), "units"))
+    fresh = window.document.project.compiled_model()
+    for kept, trained in zip(fresh.layers[0].get_weights(), first):
+        np.testing.assert_array_equal(kept, trained)
+    window.document.undo_stack.undo()  # back to 10 classes, so the digits fit again
+    outcome = run_and_wait(trainer, qtbot)
+    assert outcome.kind == "finished"
+    assert len(trainer.curves.earlier) == 1  # the first run stays, faint
+    assert not np.array_equal(model.layers[0].get_weights()[0], first[0])

@@ -1,0 +1,211 @@
+"""A training run on a worker thread: the worker rebuilds the project from a snapshot, loads
+the data, calls builder's `fit` with a callback that reports through queued signals, and hands
+the trained model back when it ends. The GUI thread never calls fit, evaluate or predict.
+
+Reports carry Python scalars and fresh lists, never arrays the worker keeps using, and come at
+most `REPORTS_PER_SECOND` times a second (epoch ends always). Stop sets a flag the callback
+reads after every batch, so the run ends within one batch.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import traceback
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal
+
+from builder.callbacks import Callback
+from builder.errors import SeqStudioError
+
+from .analysis import RunResults, analyse
+from .snapshot import RunRequest
+
+REPORTS_PER_SECOND = 20
+COMPILING = "compiling kernels (first run only)…"
+_kernels_ready = False  # set after the first batch of the first run in this process
+
+
+@dataclass
+class RunOutcome:
+    """How a run ended: "finished", "stopped", "diverged" (NaN/inf loss) or "failed"."""
+
+    kind: str
+    message: str
+    model: object = None
+    data_mean: list | None = None
+    data_std: list | None = None
+    epochs_done: int = 0
+    results: RunResults | None = None
+    details: str = ""
+    logs: dict = field(default_factory=dict)
+
+
+class _Diverged(SeqStudioError):
+    pass
+
+
+class _Reporter(Callback):
+    """fit's callback: per-batch losses (recovered from fit's running means), throttled
+    progress, epoch ends, the stop flag and the NaN check."""
+
+    def __init__(self, worker: TrainingWorker, samples: int, batch_size: int, steps: int):
+        super().__init__()
+        self.worker, self.samples, self.batch_size, self.steps = worker, samples, batch_size, steps
+        self.started = time.monotonic()
+        self.last_report = 0.0
+        self.pending: list[tuple[float, float]] = []
+        self.epoch = 0
+        self.diverged_at: tuple[int, int] | None = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+        self.previous_sum = 0.0
+        self.previous_seen = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        global _kernels_ready
+        _kernels_ready = True
+        logs = logs or {}
+        loss = float(logs.get("loss", math.nan))
+        seen = min((batch + 1) * self.batch_size, self.samples)
+        batch_loss = (loss * seen - self.previous_sum) / max(seen - self.previous_seen, 1)
+        self.previous_sum, self.previous_seen = loss * seen, seen
+        self.pending.append((self.epoch + (batch + 1) / self.steps, batch_loss))
+        if not math.isfinite(loss):
+            self.diverged_at = (self.epoch, batch)
+            self.model.stop_training = True
+        if self.worker.stop_requested:
+            self.model.stop_training = True
+        now = time.monotonic()
+        if now - self.last_report >= 1.0 / REPORTS_PER_SECOND or self.model.stop_training:
+            self.report(batch, logs, now)
+
+    def report(self, batch: int, logs: dict, now: float) -> None:
+        self.last_report = now
+        done = self.epoch * self.samples + min((batch + 1) * self.batch_size, self.samples)
+        elapsed = now - self.started
+        self.worker.progress.emit({
+            "epoch": self.epoch, "batch": batch, "steps": self.steps, "elapsed": elapsed,
+            "samples_per_second": done / elapsed if elapsed > 0 else 0.0,
+            "logs": {k: float(v) for k, v in logs.items()}, "points": self.pending,
+        })
+        self.pending = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = {k: float(v) for k, v in (logs or {}).items()}
+        self.report(self.steps - 1, logs, time.monotonic())
+        self.worker.epochEnded.emit(epoch, logs)
+        if self.diverged_at is None and not all(math.isfinite(v) for v in logs.values() if v is not None):
+            self.diverged_at = (epoch, self.steps - 1)
+            self.model.stop_training = True
+
+
+class TrainingWorker(QObject):
+    """Lives on the run's thread; `run()` does everything and ends with `finished`."""
+
+    status = Signal(str)
+    loadProgress = Signal(float)
+    started = Signal(dict)  # epochs, steps, samples, metric names
+    progress = Signal(dict)
+    epochEnded = Signal(int, dict)
+    finished = Signal(object)  # RunOutcome
+
+    def __init__(self, request: RunRequest):
+        super().__init__()
+        self.request = request
+        self.stop_requested = False
+
+    def request_stop(self) -> None:
+        """Called from the GUI thread: a plain flag the callback reads after each batch."""
+        self.stop_requested = True
+
+    def run(self) -> None:
+        try:
+            outcome = self._train()
+        except SeqStudioError as error:
+            outcome = RunOutcome("failed", str(error))
+        except MemoryError:
+            outcome = RunOutcome("failed", "not enough memory for this model and batch size")
+        except Exception as error:  # noqa: BLE001 - any failure ends the run with a message, never the studio
+            outcome = RunOutcome("failed", f"{type(error).__name__}: {error}", details=traceback.format_exc())
+        self.finished.emit(outcome)
+
+    def _train(self) -> RunOutcome:
+        from builder.project.data import model_arrays
+
+        self.status.emit("loading data…")
+        project = self.request.project()
+        train, validation = project.load_data(progress=self.loadProgress.emit)
+        self.status.emit("building the model…")
+        model = project.compiled_model()
+        x, y = model_arrays(train, model)
+        validation_data = None if validation is None else model_arrays(validation, model)
+        settings = project.compile
+        batch_size = int(model.input_shape[0] or settings.batch_size or 32)
+        steps = max(1, math.ceil(len(x) / batch_size))
+        reporter = _Reporter(self, len(x), batch_size, steps)
+        self.started.emit({"epochs": int(settings.epochs), "steps": steps, "samples": len(x),
+                           "metrics": [m if isinstance(m, str) else str(m) for m in settings.metrics],
+                           "validation": validation is not None})
+        self.status.emit("training…" if _kernels_ready else COMPILING)
+        history = model.fit(x, y, verbose=0, validation_data=validation_data, callbacks=[reporter],
+                            **dict(settings.fit_arguments(), batch_size=batch_size))
+        epochs_done = len(history.epoch)
+        last = {k: float(v[-1]) for k, v in history.history.items() if v}
+        mean, std = project.data.mean, project.data.std
+        if reporter.diverged_at is not None:
+            epoch, batch = reporter.diverged_at
+            return RunOutcome("diverged", f"the loss became NaN or infinite at epoch {epoch + 1}, batch {batch + 1}: "
+                              "the run stopped and the project keeps its weights (try a smaller learning rate)",
+                              epochs_done=epochs_done, logs=last)
+        self.status.emit("computing results…")
+        shown, source = (validation, "validation") if validation is not None else (train, "training")
+        shown_x = x if shown is train else validation_data[0]
+        results = analyse(model.loss.name, shown, model.predict(shown_x, batch_size=batch_size), last, source)
+        kind = "stopped" if self.stop_requested else "finished"
+        what = "stopped after" if kind == "stopped" else "trained"
+        return RunOutcome(kind, f"{what} {epochs_done} epoch{'s' if epochs_done != 1 else ''}", model=model,
+                          data_mean=mean, data_std=std, epochs_done=epochs_done, results=results, logs=last)
+
+
+class TrainingRun(QObject):
+    """One run: a TrainingWorker moved to its own QThread. `finished(RunOutcome)` arrives on
+    the GUI thread; `join()` waits for the thread (tests, closing the window)."""
+
+    finished = Signal(object)
+
+    def __init__(self, request: RunRequest, parent: QObject | None = None):
+        super().__init__(parent)
+        self.thread = QThread()
+        self.thread.setObjectName("trainingThread")
+        self.worker = TrainingWorker(request)
+        self.worker.moveToThread(self.thread)
+        self.outcome: RunOutcome | None = None
+        self.thread.started.connect(self.worker.run)
+        self.worker.finished.connect(self.thread.quit, Qt.ConnectionType.DirectConnection)
+        self.worker.finished.connect(self._keep_outcome)
+        self.thread.finished.connect(self._thread_finished)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.worker.request_stop()
+
+    @property
+    def running(self) -> bool:
+        return self.thread.isRunning()
+
+    def join(self, timeout_ms: int = 60000) -> bool:
+        self.worker.request_stop()
+        self.thread.quit()
+        return self.thread.wait(timeout_ms)
+
+    def _keep_outcome(self, outcome: RunOutcome) -> None:
+        self.outcome = outcome
+
+    def _thread_finished(self) -> None:
+        if self.outcome is not None:
+            self.finished.emit(self.outcome)
