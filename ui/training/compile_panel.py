@@ -14,6 +14,7 @@ from builder.losses import LOSS_CLASSES
 from ..param_editors import editor_for
 from ..widgets import mark_invalid, styled_label
 from .commands import SetSetting
+from .data_checks import CLASS_LOSSES
 
 LOSSES = tuple(cls.name for cls in LOSS_CLASSES.values())
 NO_SEED = -1
@@ -127,7 +128,12 @@ class CompilePanel(QScrollArea):
                 self.optimizer_form.addRow(param.name.replace("_", " "), editor.widget)
                 self.editors.append(editor)
         for editor in self.editors:
-            editor.show_value(config.get(editor.param.name, editor.param.default))
+            value = config.get(editor.param.name, editor.param.default)
+            if value is None and isinstance(editor.widget, QLineEdit):  # an optional setting left off
+                editor.widget.setText("")
+                editor.widget.setPlaceholderText("none")
+            else:
+                editor.show_value(value)
             mark_invalid(editor.widget, None)
 
     def suggest_loss(self, loss: str | None, reason: str = "") -> None:
@@ -137,6 +143,8 @@ class CompilePanel(QScrollArea):
 
     def _show_suggestion(self) -> None:
         differs = self._suggested is not None and self._suggested != self.settings.loss
+        if {self._suggested, self.settings.loss} <= set(CLASS_LOSSES):  # either one reads integer labels
+            differs = False
         self.suggest_button.setVisible(differs)
         self.suggestion.setText(f"The data suggests {self._suggested} ({self._reason})." if differs else "")
         self.suggestion.setVisible(differs)
@@ -158,7 +166,8 @@ class CompilePanel(QScrollArea):
         values = {}
         for editor in self.editors:
             try:
-                values[editor.param.name] = editor.value()
+                off = isinstance(editor.widget, QLineEdit) and editor.widget.text().strip() in ("", "None", "none")
+                values[editor.param.name] = None if off and editor.param.default is None else editor.value()
                 mark_invalid(editor.widget, None)
             except ConfigError as error:
                 mark_invalid(editor.widget, str(error))
@@ -166,7 +175,8 @@ class CompilePanel(QScrollArea):
         try:
             optimizer = cls(**values)
         except ConfigError as error:
-            mark_invalid(self.editors[-1].widget, str(error))
+            named = [e for e in self.editors if f"{e.param.name}=" in str(error)] or self.editors[-1:]
+            mark_invalid(named[0].widget, str(error))
             return
         self._set("optimizer", optimizers.serialize(optimizer))
 

@@ -61,7 +61,8 @@ def check(dataset, document) -> list[DataIssue]:
             if isinstance(last, Dense):
                 def fix():
                     config = dict(last.get_config(), units=classes, activation="softmax")
-                    return ReplaceLayer(document, len(model.layers) - 1, Dense.from_config(config), "units")
+                    return ReplaceLayer(document, len(model.layers) - 1, Dense.from_config(config),
+                                        "units and activation")
             else:
                 def fix():
                     return InsertLayers(document, len(model.layers), [Dense(classes, activation="softmax")])

@@ -124,8 +124,10 @@ class DataPanel(QScrollArea):
     def load(self) -> None:
         """Read the project's data file for the preview, on a background thread."""
         s = self.settings
+        if self.loader is not None:  # it reloads when done if the settings changed meanwhile
+            return
         self._loaded_key = self._source_key()
-        if s.path is None or (self.loader is not None and self.loader.running):
+        if s.path is None:
             return
         project = self.document.project
         path = project.resolve(s.path)

@@ -1,0 +1,120 @@
+"""The Train area's data and compile panels: the preview, checks with one-click fixes, and
+settings edits as undo steps."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QPushButton
+from training_helpers import trainer  # noqa: F401
+
+from builder.layers import Dense
+from ui.commands import ReplaceLayer, SetInputShape
+
+
+def fix_buttons(panel) -> dict[str, QPushButton]:
+    return {b.text(): b for b in panel.checks_box.findChildren(QPushButton) if b.isVisibleTo(panel)}
+
+
+def test_the_preview_shows_shapes_classes_and_first_rows(trainer):
+    data = trainer.data_panel
+    assert "1,797 samples of shape (64,)" in data.info.text()
+    assert "10 classes (0: 178" in data.info.text()
+    assert data.preview.rowCount() == 8
+    assert data.preview.horizontalHeaderItem(data.preview.columnCount() - 1).text() == "digit"
+    assert data.target_box.currentText() == "digit"
+    assert fix_buttons(data) == {}
+
+
+def test_a_wrong_input_shape_gets_a_one_click_fix(window, trainer):
+    window.document.push(SetInputShape(window.document, (None, 32)))
+    button = fix_buttons(trainer.data_panel)["Set the input to (64,)"]
+    button.click()
+    assert window.document.rows[0].input_shape == (None, 64)
+    assert window.document.undo_stack.undoText() == "Set input shape"
+
+
+def test_a_wrong_output_layer_gets_a_one_click_fix(window, trainer):
+    document = window.document
+    last = document.model.layers[-1]
+    document.push(ReplaceLayer(document, 2, Dense.from_config(dict(last.get_config(), units=5, activation="relu")),
+                               "units"))
+    fix_buttons(trainer.data_panel)["Make the last layer Dense(10) + softmax for 10 classes"].click()
+    fixed = document.model.layers[-1]
+    assert (fixed.units, fixed.activation) == (10, "softmax")
+    document.undo_stack.undo()
+    assert document.model.layers[-1].units == 5
+
+
+def test_opening_a_csv_reads_it_in_the_background_and_suggests_a_loss(window, trainer, qtbot, tmp_path, monkeypatch):
+    from ui.training import data_panel
+
+    path = tmp_path / "houses.csv"
+    path.write_text("rooms,area,price\n" + "".join(f"{i % 5},{i * 1.5},{i * 2.25}\n" for i in range(40)))
+    monkeypatch.setattr(data_panel, "ask_data_path", lambda parent: str(path))
+    data = trainer.data_panel
+    data.open_button.click()
+    qtbot.waitUntil(lambda: "40 samples of shape (2,)" in data.info.text(), timeout=10_000)
+    assert window.document.project.data.path == str(path)
+    assert window.document.project.data.target is None
+    assert [data.target_box.itemText(i) for i in range(data.target_box.count())] == ["rooms", "area", "price"]
+    assert "Set the input to (2,)" in fix_buttons(data)
+    compile_panel = trainer.compile_panel
+    assert compile_panel.suggest_button.isVisibleTo(compile_panel)
+    compile_panel.suggest_button.click()
+    assert window.document.project.compile.loss == "mean_squared_error"
+    window.document.undo_stack.undo()
+    window.document.undo_stack.undo()
+    assert window.document.project.data.path == "bundled:digits"
+
+
+def test_data_settings_are_undo_steps(window, trainer):
+    settings = window.document.project.data
+    settings.mean, settings.std = [0.0] * 64, [1.0] * 64
+    trainer.data_panel.standardize_check.setChecked(False)
+    assert (settings.standardize, settings.mean) == (False, None)
+    trainer.data_panel.split_spin.setValue(0.3)
+    assert settings.validation_split == 0.3
+    window.document.undo_stack.undo()
+    window.document.undo_stack.undo()
+    assert settings.standardize and settings.mean == [0.0] * 64
+    assert trainer.data_panel.standardize_check.isChecked()
+    assert trainer.data_panel.split_spin.value() == 0.2
+
+
+def test_the_optimizer_and_its_hyper_parameters_are_edited_as_undo_steps(window, trainer):
+    panel = trainer.compile_panel
+    settings = window.document.project.compile
+    box = panel.optimizer_box
+    box.setCurrentIndex(box.findData("sgd"))
+    box.activated.emit(box.currentIndex())
+    assert settings.optimizer["class_name"] == "SGD"
+    names = [editor.param.name for editor in panel.editors]
+    assert names[:3] == ["learning_rate", "momentum", "nesterov"]
+    rate = panel.findChild(type(panel.metrics_edit), "param_learning_rate")
+    rate.setText("0.5")
+    rate.textEdited.emit("0.5")
+    assert settings.optimizer["config"]["learning_rate"] == 0.5
+    rate.setText("-1")
+    rate.textEdited.emit("-1")
+    assert rate.property("invalid") and settings.optimizer["config"]["learning_rate"] == 0.5
+    window.document.undo_stack.undo()
+    window.document.undo_stack.undo()
+    assert settings.optimizer["class_name"] == "Adam"
+    assert box.currentText() == "Adam"
+
+
+def test_fit_settings_are_undo_steps(window, trainer):
+    panel = trainer.compile_panel
+    settings = window.document.project.compile
+    panel.epochs_spin.setValue(3)
+    panel.batch_spin.setValue(64)
+    panel.seed_spin.setValue(-1)
+    panel.metrics_edit.setText("accuracy, mae")
+    panel.metrics_edit.editingFinished.emit()
+    assert (settings.epochs, settings.batch_size, settings.seed, settings.metrics) == (3, 64, None, ["accuracy", "mae"])
+    panel.metrics_edit.setText("accuracy, nonsense")
+    panel.metrics_edit.editingFinished.emit()
+    assert panel.metrics_edit.property("invalid") and settings.metrics == ["accuracy", "mae"]
+    for _ in range(4):
+        window.document.undo_stack.undo()
+    assert (settings.epochs, settings.batch_size, settings.seed) == (30, 32, 0)
+    assert panel.epochs_spin.value() == 30
