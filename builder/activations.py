@@ -31,6 +31,8 @@ def canonical_activation(identifier) -> str:
         identifier = identifier.__name__
     if isinstance(identifier, str):
         identifier = identifier.lower()
+    elif identifier is not None:
+        raise ValueError(f"expected an activation name, one of {', '.join(ACTIVATION_NAMES)}")
     name = _ALIASES.get(identifier, identifier)
     if name not in ACTIVATIONS:
         raise ValueError(f"unknown activation; expected one of {', '.join(ACTIVATION_NAMES)}")

@@ -24,8 +24,9 @@ _ALIASES = {"zero": "zeros", "one": "ones", "uniform": "random_uniform", "normal
 
 
 def canonical_initializer(identifier) -> str:
-    name = identifier.lower() if isinstance(identifier, str) else identifier
-    name = _ALIASES.get(name, name)
+    if not isinstance(identifier, str):
+        raise ValueError(f"expected an initializer name, one of {', '.join(INITIALIZER_NAMES)}")
+    name = _ALIASES.get(identifier.lower(), identifier.lower())
     if name not in INITIALIZER_NAMES:
         raise ValueError(f"unknown initializer; expected one of {', '.join(INITIALIZER_NAMES)}")
     return name
