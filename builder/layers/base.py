@@ -134,9 +134,9 @@ class Layer:
         if batch_input_shape is not None:
             if input_shape is not None:
                 raise ConfigError(f"{cls}: give input_shape or batch_input_shape, not both")
-            batch_input_shape = tuple(batch_input_shape)
-            if len(batch_input_shape) < 2:
+            if not isinstance(batch_input_shape, (list, tuple)) or len(batch_input_shape) < 2:
                 raise ConfigError(f"{cls}: invalid batch_input_shape={batch_input_shape!r}: expected (batch, ...)")
+            batch_input_shape = tuple(batch_input_shape)
             batch_size = batch_input_shape[0] if batch_size is None else batch_size
             input_shape = batch_input_shape[1:]
         if input_shape is not None:

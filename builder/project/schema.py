@@ -201,8 +201,6 @@ class _Fields:
             return cls.from_config(dict(config))
         except ConfigError as err:
             raise self.error(f"{field}.config", str(err)) from None
-        except TypeError as err:  # a malformed common argument, e.g. batch_input_shape=5
-            raise self.error(f"{field}.config", f"{class_name}: {err}") from None
 
     def input_shape(self, value):
         if value is None:
