@@ -1,4 +1,4 @@
-"""Convolution layers: Conv1D, Conv2D (channels last), on the im2col + BLAS kernels.
+"""Convolution layers: Conv1D, Conv2D (channels last), on the blocked im2col + BLAS kernels.
 
 Conv1D runs the 2-D kernels on (batch, 1, steps, channels) views with a (1, k, in, out) view
 of its (k, in, out) kernel. `window_geometry` holds Keras's rules for output sizes and
@@ -12,7 +12,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from kernels.conv import chunk_samples, conv_backward, conv_forward, output_determined, row_blocks
+from kernels.conv import conv_backward, conv_forward, output_determined, partials_shapes, scratch_shape
 from kernels.dense import EMPTY
 
 from ..activations import activation_id
@@ -114,27 +114,31 @@ class _Conv(Layer):
         shape = (n, out_h, out_w, self.filters)
         z = self.buffer("z", shape)
         y = z if output_determined(self._act) else self.buffer("y", shape)
-        row_width = math.prod(self.kernel_size) * channels
-        cols = self.buffer("cols", (chunk_samples(n, out_h * out_w, row_width) * out_h * out_w, row_width))
-        kernel2d = self.weights[0].value.reshape(row_width, self.filters)
+        taps = math.prod(self.kernel_size)
+        scratch = self.buffer("scratch", scratch_shape(n * out_h * out_w, taps * channels,
+                                                       x4.size // channels, taps * self.filters))
+        kernel2d = self.weights[0].value.reshape(taps * channels, self.filters)
         bias = self.weights[1].value if self.use_bias else EMPTY
-        conv_forward(x4, kernel2d, bias, self._act, window, cols, z, y)
-        self._x_shape, self._x4, self._z, self._y, self._cols, self._window_args = x.shape, x4, z, y, cols, window
+        conv_forward(x4, kernel2d, bias, self._act, window, scratch, z, y)
+        self._x_shape, self._x4, self._z, self._y, self._scratch = x.shape, x4, z, y, scratch
+        self._window_args = window
         return y.reshape(n, *shape[3 - self.RANK:])
 
     def backward(self, dy, need_dx=True):
+        """The gradients; overwrites the forward pass's pre-activation (and, for activations
+        computed in place, its output) with dz."""
         z = self._z
         dy4 = np.ascontiguousarray(dy).reshape(z.shape)
         kernel, filters = self.weights[0], self.filters
-        row_width = kernel.value.size // filters
-        dz = self.buffer("dz", z.shape)
-        dbias_parts = self.buffer("dbias_parts", (row_blocks(dz.size // filters), filters if self.use_bias else 0))
-        dkernel_part = self.buffer("dkernel_part", (row_width, filters))
-        dbias = self.weights[1].grad if self.use_bias else EMPTY
+        shape4 = (1,) * (2 - self.RANK) + kernel.value.shape
+        kh, kw, channels = shape4[:3]
+        dkernel_parts_shape, dbias_parts_shape = partials_shapes(kh * kw * channels, filters, self.use_bias)
         dx = self.buffer("dx", self._x4.shape) if need_dx else None
         conv_backward(
-            self._x4, kernel.value.reshape(row_width, filters), z, self._y, self._act, self._window_args,
-            self._cols, dy4, dz, dbias_parts, dkernel_part, kernel.grad.reshape(row_width, filters), dbias, dx,
+            self._x4, kernel.value.reshape(shape4), z, self._y, self._act, self._window_args, self._scratch, dy4,
+            self.buffer("dkernel_parts", dkernel_parts_shape), self.buffer("dbias_parts", dbias_parts_shape),
+            self.buffer("kernel_t", (kh * kw * filters, channels)), kernel.grad.reshape(shape4),
+            self.weights[1].grad if self.use_bias else EMPTY, dx,
         )
         return None if dx is None else dx.reshape(self._x_shape)
 

@@ -60,15 +60,15 @@ def test_backward_without_input_gradient_still_writes_weight_gradients():
         np.testing.assert_array_equal(w.grad, g)
 
 
-def test_large_batches_are_cut_into_column_chunks(monkeypatch):
-    """A batch bigger than the column budget gives the same numbers as one chunk."""
+def test_column_blocks_of_any_size_give_the_same_numbers(monkeypatch):
+    """One block for the whole batch, or one output pixel per block."""
     import kernels.conv
 
     x = RNG.standard_normal((5, 6, 6, 2)).astype(np.float32)
     dy = RNG.standard_normal((5, 4, 4, 3)).astype(np.float32)
     results = []
     for budget in (1 << 30, 1):
-        monkeypatch.setattr(kernels.conv, "COLUMNS_BUDGET", budget)
+        monkeypatch.setattr(kernels.conv, "BLOCK_FLOATS", budget)
         layer = built(layers.Conv2D(3, 3, activation="relu"), (6, 6, 2))
         y = layer.forward(x).copy()
         dx = layer.backward(dy).copy()

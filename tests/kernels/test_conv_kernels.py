@@ -6,15 +6,14 @@ from scipy.special import erf
 
 from kernels import activations as act_ids
 from kernels.conv import (
-    ROW_BLOCK,
-    activation_backward_rows,
-    bias_activation_rows,
-    col2im,
+    BLOCK_FLOATS,
     conv_backward,
     conv_forward,
-    im2col,
+    gather_patches,
+    gather_transposed,
     output_determined,
-    row_blocks,
+    partials_shapes,
+    scratch_shape,
 )
 from kernels.dense import EMPTY
 
@@ -81,29 +80,42 @@ def random_case(case):
     return x, kernel, bias
 
 
+def transposed_kernel(kernel):
+    kh, kw, c, f = kernel.shape
+    return np.ascontiguousarray(kernel.transpose(0, 1, 3, 2)).reshape(kh * kw * f, c)
+
+
 @pytest.mark.parametrize("case", CASES)
-def test_im2col_and_its_adjoint(case):
+def test_gathers_match_patches_and_the_input_gradient(case):
     x, kernel, _ = random_case(case)
     out_h, out_w, window = geometry(case)
-    n, c = x.shape[0], x.shape[3]
-    cols = np.empty((n * out_h * out_w, window[0] * window[1] * c), np.float32)
-    im2col(x, window, out_h, out_w, cols)
-    np.testing.assert_array_equal(cols, patches(x, case).reshape(cols.shape).astype(np.float32))
-    dcols = RNG.standard_normal(cols.shape).astype(np.float32)
-    dx = np.empty_like(x)
-    col2im(dcols, window, out_h, out_w, dx)
-    # col2im is the transpose of im2col: <im2col(x), D> == <x, col2im(D)>
-    np.testing.assert_allclose(np.vdot(cols.astype(np.float64), dcols), np.vdot(x.astype(np.float64), dx), rtol=1e-5)
+    n, h, w, c = x.shape
+    f = kernel.shape[3]
+    expected = patches(x, case).reshape(n * out_h * out_w, -1).astype(np.float32)
+    cols = np.full_like(expected, np.nan)
+    middle = len(expected) // 3
+    for r0, r1 in ((0, middle), (middle, len(expected))):  # any range of output pixels, across samples
+        gather_patches(x, window, out_h, out_w, r0, r1, cols[r0:])
+    np.testing.assert_array_equal(cols, expected)
+
+    dz = RNG.standard_normal((n, out_h, out_w, f)).astype(np.float32)
+    dcols = np.full((n * h * w, kernel[..., 0].size // c * f), np.nan, np.float32)
+    gather_transposed(dz, window, h, w, 1, len(dcols), dcols[1:])
+    gather_transposed(dz, window, h, w, 0, 1, dcols)
+    dx = (dcols.astype(np.float64) @ transposed_kernel(kernel)).reshape(x.shape)
+    np.testing.assert_allclose(dx, reference_input_grad(dz, kernel, case), rtol=1e-5, atol=1e-5)
 
 
-def run_forward(x, kernel, bias, act, case, chunk):
-    n, c, f = x.shape[0], x.shape[3], kernel.shape[3]
+def run_forward(x, kernel, bias, act, case, block, workers=2):
+    """conv_forward with `block` output pixels per block of columns and `workers` slices."""
+    n, h, w, c = x.shape
+    f = kernel.shape[3]
     out_h, out_w, window = geometry(case)
     z = np.empty((n, out_h, out_w, f), np.float32)
     y = z if output_determined(act) else np.empty_like(z)
-    cols = np.empty((chunk * out_h * out_w, kernel[..., 0].size), np.float32)
-    conv_forward(x, kernel.reshape(-1, f), bias, act, window, cols, z, y)
-    return z, y, cols
+    scratch = np.empty((workers, block * kernel[..., 0].size), np.float32)
+    conv_forward(x, kernel.reshape(-1, f), bias, act, window, scratch, z, y)
+    return z, y
 
 
 def gelu(z):
@@ -111,12 +123,11 @@ def gelu(z):
 
 
 @pytest.mark.parametrize("case", CASES)
-@pytest.mark.parametrize("chunk", [1, 2, 3])
+@pytest.mark.parametrize("block, workers", [(1, 1), (5, 2), (7, 3), (1000, 2)])
 @pytest.mark.parametrize("act, function", [(act_ids.TANH, np.tanh), (act_ids.GELU, gelu)])
-def test_conv_forward_matches_reference_for_any_chunking(case, chunk, act, function):
+def test_conv_forward_matches_reference_for_any_blocking(case, block, workers, act, function):
     x, kernel, bias = random_case(case)
-    chunk = min(chunk, x.shape[0])
-    z, y, _ = run_forward(x, kernel, bias, act, case, chunk)
+    z, y = run_forward(x, kernel, bias, act, case, block, workers)
     expected = reference_forward(x, kernel, bias, case)
     np.testing.assert_allclose(y, function(expected), rtol=1e-5, atol=1e-5)
     if not output_determined(act):
@@ -126,30 +137,35 @@ def test_conv_forward_matches_reference_for_any_chunking(case, chunk, act, funct
 def test_conv_forward_softmax_and_no_bias():
     case = CASES[1]
     x, kernel, _ = random_case(case)
-    _, y, _ = run_forward(x, kernel, EMPTY, act_ids.SOFTMAX, case, 2)
+    _, y = run_forward(x, kernel, EMPTY, act_ids.SOFTMAX, case, 4)
     z = reference_forward(x, kernel, 0.0, case)
     e = np.exp(z - z.max(axis=-1, keepdims=True))
     np.testing.assert_allclose(y, e / e.sum(axis=-1, keepdims=True), rtol=1e-5, atol=1e-6)
 
 
+def run_backward(x, kernel, bias, act, case, block, workers, dy, with_dx=True):
+    """conv_backward after run_forward: (dkernel, dbias, dx or None)."""
+    n, h, w, c = x.shape
+    kh, kw, _, f = kernel.shape
+    z, y = run_forward(x, kernel, bias, act, case, block, workers)
+    dkernel_parts, dbias_parts = (np.empty((workers, *shape[1:]), np.float32)
+                                  for shape in partials_shapes(kh * kw * c, f, bias.size > 0))
+    scratch = np.empty((workers, block * kh * kw * max(c, f)), np.float32)
+    dkernel, dbias = np.empty_like(kernel), np.empty_like(bias)
+    dx = np.empty_like(x) if with_dx else None
+    conv_backward(x, kernel, z, y, act, geometry(case)[2], scratch, dy, dkernel_parts, dbias_parts,
+                  np.empty((kh * kw * f, c), np.float32), dkernel, dbias, dx)
+    return dkernel, dbias, dx
+
+
 @pytest.mark.parametrize("case", CASES)
-@pytest.mark.parametrize("chunk", [1, 3])
+@pytest.mark.parametrize("block, workers", [(1, 2), (6, 3), (1000, 2)])
 @pytest.mark.parametrize("act", [act_ids.LINEAR, act_ids.RELU, act_ids.SIGMOID, act_ids.GELU])
-def test_conv_backward_matches_reference(case, chunk, act):
+def test_conv_backward_matches_reference(case, block, workers, act):
     x, kernel, bias = random_case(case)
-    n, f = x.shape[0], kernel.shape[3]
-    chunk = min(chunk, n)
-    z, y, cols = run_forward(x, kernel, bias, act, case, chunk)
-    dy = RNG.standard_normal(z.shape).astype(np.float32)
-    dz = np.empty_like(z)
-    rows = z.size // f
-    parts = np.empty((row_blocks(rows), f), np.float32)
-    dkernel = np.empty_like(kernel)
-    dbias = np.empty_like(bias)
-    dx = np.empty_like(x)
-    _, _, window = geometry(case)
-    conv_backward(x, kernel.reshape(-1, f), z, y, act, window, cols, dy, dz, parts,
-                  np.empty((kernel[..., 0].size, f), np.float32), dkernel.reshape(-1, f), dbias, dx)
+    out_h, out_w, _ = geometry(case)
+    dy = RNG.standard_normal((x.shape[0], out_h, out_w, kernel.shape[3])).astype(np.float32)
+    dkernel, dbias, dx = run_backward(x, kernel, bias, act, case, block, workers, dy)
 
     pre = reference_forward(x, kernel, bias, case)
     s = 1 / (1 + np.exp(-pre))
@@ -168,14 +184,15 @@ def test_conv_backward_matches_reference(case, chunk, act):
 def test_conv_backward_without_bias_or_input_grad():
     case = CASES[2]
     x, kernel, _ = random_case(case)
-    f = kernel.shape[3]
-    z, y, cols = run_forward(x, kernel, EMPTY, act_ids.LINEAR, case, 1)
-    dy = RNG.standard_normal(z.shape).astype(np.float32)
-    dkernel = np.empty_like(kernel)
-    conv_backward(x, kernel.reshape(-1, f), z, y, act_ids.LINEAR, geometry(case)[2], cols, dy, np.empty_like(z),
-                  np.empty((row_blocks(z.size // f), 0), np.float32), np.empty((kernel[..., 0].size, f), np.float32),
-                  dkernel.reshape(-1, f), EMPTY, None)
+    out_h, out_w, _ = geometry(case)
+    dy = RNG.standard_normal((x.shape[0], out_h, out_w, kernel.shape[3])).astype(np.float32)
+    dkernel, _, dx = run_backward(x, kernel, EMPTY, act_ids.LINEAR, case, 3, 2, dy, with_dx=False)
+    assert dx is None
     np.testing.assert_allclose(dkernel, np.einsum("nijabc,nijf->abcf", patches(x, case), dy), rtol=1e-4, atol=1e-4)
+
+
+def test_the_activations_specialised_as_literals_have_the_ids_spelled():
+    assert (act_ids.LINEAR, act_ids.RELU) == (0, 1)
 
 
 def test_in_place_activations_are_those_known_from_their_output():
@@ -183,18 +200,8 @@ def test_in_place_activations_are_those_known_from_their_output():
     assert not output_determined(act_ids.GELU) and not output_determined(act_ids.HARD_SIGMOID)
 
 
-def test_row_kernels_span_several_blocks():
-    rows, cols = 2 * ROW_BLOCK + 5, 3
-    z = RNG.standard_normal((rows, cols)).astype(np.float32)
-    bias = RNG.standard_normal(cols).astype(np.float32)
-    z_in = z.copy()
-    y = np.empty_like(z)
-    bias_activation_rows(z, bias, act_ids.RELU, y)
-    np.testing.assert_allclose(z, z_in + bias, rtol=1e-6)
-    np.testing.assert_allclose(y, np.maximum(z_in + bias, 0), rtol=1e-6)
-    dy = RNG.standard_normal((rows, cols)).astype(np.float32)
-    dz = np.empty_like(dy)
-    parts = np.empty((row_blocks(rows), cols), np.float32)
-    activation_backward_rows(dy, z, y, act_ids.RELU, dz, parts)
-    np.testing.assert_allclose(dz, dy * (z > 0), rtol=1e-6)
-    np.testing.assert_allclose(parts.sum(axis=0), dz.sum(axis=0, dtype=np.float64), rtol=1e-4, atol=1e-4)
+def test_scratch_holds_a_block_of_either_pass_and_at_least_one_row():
+    workers, floats = scratch_shape(10, 27, 40, 288)
+    assert workers >= 1 and floats == 40 * 288
+    assert scratch_shape(1 << 20, 288, 1 << 20, 576)[1] == BLOCK_FLOATS
+    assert scratch_shape(1 << 20, 1 << 17)[1] == 1 << 17
