@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QThread
+from PySide6.QtWidgets import QApplication
 
 RUN_TIMEOUT_MS = 120_000  # the first run in a fresh cache compiles kernels
 
@@ -40,4 +41,5 @@ def screenshot(widget, name: str) -> None:
     folder = os.environ.get("SEQSTUDIO_SCREENSHOTS")
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
+        QApplication.processEvents()  # pending layouts, as the event loop would run them
         assert widget.grab().save(str(Path(folder) / f"{name}.png"))

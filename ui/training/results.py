@@ -5,15 +5,48 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from .. import theme
 from .analysis import RunResults
 
 
+VIRIDIS = pg.colormap.get("viridis").getLookupTable(0.0, 1.0, 256)
+
+
 def metrics_text(logs: dict) -> str:
     shown = {k: v for k, v in logs.items() if k.startswith("val_")} or logs
     return " · ".join(f"{k} {v:.4f}" for k, v in sorted(shown.items()))
+
+
+class CellCounts(pg.GraphicsObject):
+    """The counts written in a matrix's cells, all in one paint (a hundred TextItems took
+    tens of milliseconds to create); text is drawn in device pixels, so it is never flipped
+    or stretched by the view's scale."""
+
+    def __init__(self):
+        super().__init__()
+        self.matrix = np.zeros((0, 0), dtype=np.int64)
+        self.share = np.zeros((0, 0))
+
+    def set_matrix(self, matrix: np.ndarray, share: np.ndarray) -> None:
+        self.prepareGeometryChange()
+        self.matrix, self.share = matrix, share
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(0, 0, self.matrix.shape[1], self.matrix.shape[0])
+
+    def paint(self, painter, *args) -> None:
+        transform = painter.transform()
+        painter.resetTransform()
+        dark, light = QColor("#000000"), QColor("#ffffff")
+        for (i, j), count in np.ndenumerate(self.matrix):
+            centre = transform.map(QPointF(j + 0.5, i + 0.5))
+            painter.setPen(dark if self.share[i, j] > 0.6 else light)
+            painter.drawText(QRectF(centre.x() - 30, centre.y() - 10, 60, 20), Qt.AlignmentFlag.AlignCenter, str(count))
 
 
 class ResultsView(QWidget):
@@ -34,8 +67,10 @@ class ResultsView(QWidget):
         self.diagonal = pg.PlotDataItem(pen=pg.mkPen(colors.muted, width=1))
         self.plot.addItem(self.scatter)
         self.plot.addItem(self.diagonal)
-        self.cell_labels: list[pg.TextItem] = []
+        self.counts = CellCounts()
+        self.plot.addItem(self.counts)
         self.shown: RunResults | None = None
+        self._drawn: RunResults | None = None
         self.worst = QTableWidget(0, 4, self)
         self.worst.setObjectName("worstSamples")
         self.worst.setHorizontalHeaderLabels(["sample", "true", "predicted", "p(true)"])
@@ -51,11 +86,22 @@ class ResultsView(QWidget):
         self.worst.hide()
 
     def show_results(self, results: RunResults) -> None:
+        """Keep `results`; they are drawn when the view is (or next becomes) visible."""
         self.shown = results
         self.summary.setText(f"On the {results.source} data: {metrics_text(results.logs)}")
-        for label in self.cell_labels:
-            self.plot.removeItem(label)
-        self.cell_labels = []
+        if self.isVisible():
+            self._draw()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._draw()
+
+    def _draw(self) -> None:
+        results = self.shown
+        if results is None or results is self._drawn:
+            return
+        self._drawn = results
+        self.counts.set_matrix(np.zeros((0, 0), dtype=np.int64), np.zeros((0, 0)))
         self.image.clear()
         self.scatter.clear()
         self.diagonal.clear()
@@ -83,19 +129,13 @@ class ResultsView(QWidget):
         item.setLabel("left", "true class")
         rows = matrix.sum(axis=1, keepdims=True)
         share = matrix / np.maximum(rows, 1)
-        self.image.setImage(share.T, levels=(0.0, 1.0), lut=pg.colormap.get("viridis").getLookupTable(0, 1, 256))
+        self.image.setImage(share.T, levels=(0.0, 1.0), lut=VIRIDIS)
         count = len(matrix)
         ticks = [[(i + 0.5, name) for i, name in enumerate(results.class_names)]]
         item.getAxis("bottom").setTicks(ticks)
         item.getAxis("left").setTicks(ticks)
         if count <= 12:
-            for i in range(count):
-                for j in range(count):
-                    label = pg.TextItem(str(matrix[i, j]), anchor=(0.5, 0.5),
-                                        color="#000000" if share[i, j] > 0.6 else "#ffffff")
-                    label.setPos(j + 0.5, i + 0.5)
-                    self.plot.addItem(label)
-                    self.cell_labels.append(label)
+            self.counts.set_matrix(matrix, share)
         item.setRange(xRange=(0, count), yRange=(0, count), padding=0.02)
         self.plot.show()
         self.worst.setRowCount(len(results.worst))

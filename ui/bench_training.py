@@ -1,0 +1,86 @@
+"""Benchmark: how long the GUI thread stalls while the studio trains (issue 6: never > 50 ms).
+
+A QTimer asks to run every 10 ms on the GUI thread and records the longest gap between two
+of its ticks while the window trains the default project (bundled digits) for a few epochs,
+curves and progress bar drawing as they would. `--cold` points Numba at an empty cache first,
+so the run also compiles every kernel (the first run on a machine).
+
+    python -m ui.bench_training [--epochs 5] [--cold]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+
+TICK_MS = 10
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--cold", action="store_true", help="compile the kernels (empty Numba cache)")
+    args = parser.parse_args(argv)
+    if args.cold:
+        os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="seqstudio-numba-")
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    from ui.main_window import MainWindow
+
+    window = MainWindow()
+    window.show()
+    window.side_tabs.setCurrentWidget(window.train_panel)
+    panel = window.train_panel
+    window.document.project.compile.epochs = args.epochs
+    panel.compile_panel.refresh()
+
+    gaps: list[float] = []
+    last = [time.perf_counter()]
+    first_batch = [None]
+
+    def tick() -> None:
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+        if first_batch[0] is None and panel.progress_bar.value() > 0:
+            first_batch[0] = len(gaps)
+
+    timer = QTimer()
+    timer.setInterval(TICK_MS)
+    timer.timeout.connect(tick)
+    outcome = []
+    loop = QEventLoop()
+    panel.runFinished.connect(outcome.append)
+    panel.runFinished.connect(loop.quit)
+    started = time.perf_counter()
+    timer.start()
+    last[0] = time.perf_counter()
+    panel.train_button.click()
+    loop.exec()
+    timer.stop()
+    elapsed = time.perf_counter() - started
+    panel.shutdown()
+    result = outcome[0]
+    split = first_batch[0] or len(gaps)
+    before, during = gaps[:split], gaps[split:]
+    worst = max(gaps) * 1000
+    print(f"run: {result.kind} ({result.message}) in {elapsed:.2f} s, {len(gaps)} ticks of {TICK_MS} ms")
+    if before:
+        print(f"until the first batch (loading{', compiling' if args.cold else ''}): worst gap {max(before) * 1000:.1f} ms")
+    if during:
+        print(f"while training: worst gap {max(during) * 1000:.1f} ms, mean {sum(during) / len(during) * 1000:.1f} ms")
+    print(f"worst GUI stall: {worst:.1f} ms (target: under 50 ms)")
+    window.document.undo_stack.setClean()
+    window.close()
+    return 0 if worst < 50 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
