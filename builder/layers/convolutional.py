@@ -115,8 +115,8 @@ class _Conv(Layer):
         z = self.buffer("z", shape)
         y = z if output_determined(self._act) else self.buffer("y", shape)
         taps = math.prod(self.kernel_size)
-        scratch = self.buffer("scratch", scratch_shape(n * out_h * out_w, taps * channels,
-                                                       x4.size // channels, taps * self.filters))
+        scratch = self.buffer("scratch", scratch_shape(n * out_h * out_w, taps * channels, self.filters,
+                                                       x4.size // channels, channels))
         kernel2d = self.weights[0].value.reshape(taps * channels, self.filters)
         bias = self.weights[1].value if self.use_bias else EMPTY
         conv_forward(x4, kernel2d, bias, self._act, window, scratch, z, y)

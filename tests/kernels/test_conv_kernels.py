@@ -7,6 +7,8 @@ from scipy.special import erf
 from kernels import activations as act_ids
 from kernels.conv import (
     BLOCK_FLOATS,
+    SMALL_GEMM,
+    block_rows,
     conv_backward,
     conv_forward,
     gather_patches,
@@ -200,8 +202,16 @@ def test_in_place_activations_are_those_known_from_their_output():
     assert not output_determined(act_ids.GELU) and not output_determined(act_ids.HARD_SIGMOID)
 
 
-def test_scratch_holds_a_block_of_either_pass_and_at_least_one_row():
-    workers, floats = scratch_shape(10, 27, 40, 288)
-    assert workers >= 1 and floats == 40 * 288
-    assert scratch_shape(1 << 20, 288, 1 << 20, 576)[1] == BLOCK_FLOATS
-    assert scratch_shape(1 << 20, 1 << 17)[1] == 1 << 17
+def test_blocks_fit_the_small_gemm_size_or_the_float_budget_and_the_scratch():
+    assert block_rows(288, 32) == SMALL_GEMM // (288 * 32)
+    assert block_rows(4096, 512) == BLOCK_FLOATS // 4096
+    assert block_rows(288, 32, np.empty((2, 10 * 288 + 5), np.float32)) == 10
+    assert block_rows(1 << 20, 64) == 1
+
+
+def test_scratch_holds_a_block_of_either_pass():
+    workers, floats = scratch_shape(10, 27, 32, 40, 3)
+    assert workers >= 1 and floats == 40 * 9 * 32  # all 40 input pixels in one block of dx
+    floats = scratch_shape(1 << 20, 288, 32, 1 << 20, 32)[1]
+    assert floats == block_rows(288, 32) * 288
+    assert scratch_shape(1 << 20, 288, 32)[1] == floats
