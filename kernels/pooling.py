@@ -16,7 +16,11 @@ from numba import njit, prange
 @njit(cache=True, parallel=True)
 def max_pool_forward(x, window, y, argmax):
     """y (n, out_h, out_w, c) = window maxima of x (n, h, w, c); argmax (int32, like y)
-    = the flat spatial index of each maximum."""
+    = the flat spatial index of each maximum.
+
+    Channels innermost, on 1-D views, so that each window position is one vectorised pass
+    over the channels (channel by channel over the window ran 6x slower).
+    """
     ph, pw, sh, sw, pad_top, pad_left = window
     n, h, w, c = x.shape
     out_h, out_w = y.shape[1], y.shape[2]
@@ -28,17 +32,24 @@ def max_pool_forward(x, window, y, argmax):
         for j in range(out_w):
             q0 = max(j * sw - pad_left, 0)
             q1 = min(j * sw - pad_left + pw, w)
+            best = y[s, i, j]
+            where = argmax[s, i, j]
+            first = x[s, p0, q0]
             for k in range(c):
-                best = x[s, p0, q0, k]
-                where = p0 * w + q0
-                for p in range(p0, p1):
-                    for q in range(q0, q1):
-                        v = x[s, p, q, k]
-                        if v > best or (v != v and best == best):
-                            best = v
-                            where = p * w + q
-                y[s, i, j, k] = best
-                argmax[s, i, j, k] = where
+                best[k] = first[k]
+                where[k] = p0 * w + q0
+            for p in range(p0, p1):
+                for q in range(q0, q1):
+                    if p == p0 and q == q0:
+                        continue
+                    here = p * w + q
+                    values = x[s, p, q]
+                    for k in range(c):
+                        v = values[k]
+                        b = best[k]
+                        if v > b or (v != v and b == b):
+                            best[k] = v
+                            where[k] = here
 
 
 @njit(cache=True, parallel=True)
@@ -47,15 +58,15 @@ def max_pool_backward(dy, argmax, dx):
     n, h, w, c = dx.shape
     out_h, out_w = dy.shape[1], dy.shape[2]
     for s in prange(n):
-        for p in range(h):
-            for q in range(w):
-                for k in range(c):
-                    dx[s, p, q, k] = 0.0
+        flat = dx[s].reshape(h * w * c)
+        for e in range(h * w * c):
+            flat[e] = 0.0
         for i in range(out_h):
             for j in range(out_w):
+                grads = dy[s, i, j]
+                wheres = argmax[s, i, j]
                 for k in range(c):
-                    where = argmax[s, i, j, k]
-                    dx[s, where // w, where % w, k] += dy[s, i, j, k]
+                    flat[wheres[k] * c + k] += grads[k]
 
 
 @njit(cache=True, parallel=True)
