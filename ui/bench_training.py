@@ -5,7 +5,7 @@ of its ticks while the window trains the default project (bundled digits) for a 
 curves and progress bar drawing as they would. `--cold` points Numba at an empty cache first,
 so the run also compiles every kernel (the first run on a machine).
 
-    python -m ui.bench_training [--epochs 5] [--cold]
+    python -m ui.bench_training [--epochs 5] [--runs 2] [--cold]
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ TICK_MS = 10
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=2, help="runs in a row (later runs find the kernels loaded)")
     parser.add_argument("--cold", action="store_true", help="compile the kernels (empty Numba cache)")
     args = parser.parse_args(argv)
     if args.cold:
         os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="seqstudio-numba-")
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-    from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -40,6 +40,19 @@ def main(argv=None) -> int:
     panel = window.train_panel
     window.document.project.compile.epochs = args.epochs
     panel.compile_panel.refresh()
+
+    worst_of_all = 0.0
+    for run in range(1, args.runs + 1):
+        worst_of_all = max(worst_of_all, _measure(app, panel, run, args.cold and run == 1))
+    print(f"worst GUI stall: {worst_of_all:.1f} ms (target: under 50 ms)")
+    window.document.undo_stack.setClean()
+    window.close()
+    return 0 if worst_of_all < 50 else 1
+
+
+def _measure(app, panel, run: int, compiling: bool) -> float:
+    """One run of the Train button; prints and returns its worst gap in ms."""
+    from PySide6.QtCore import QEventLoop, QTimer
 
     gaps: list[float] = []
     last = [time.perf_counter()]
@@ -65,21 +78,19 @@ def main(argv=None) -> int:
     panel.train_button.click()
     loop.exec()
     timer.stop()
+    panel.runFinished.disconnect(outcome.append)
+    panel.runFinished.disconnect(loop.quit)
     elapsed = time.perf_counter() - started
-    panel.shutdown()
     result = outcome[0]
     split = first_batch[0] or len(gaps)
     before, during = gaps[:split], gaps[split:]
-    worst = max(gaps) * 1000
-    print(f"run: {result.kind} ({result.message}) in {elapsed:.2f} s, {len(gaps)} ticks of {TICK_MS} ms")
+    print(f"run {run}: {result.kind} ({result.message}) in {elapsed:.2f} s, {len(gaps)} ticks of {TICK_MS} ms")
     if before:
-        print(f"until the first batch (loading{', compiling' if args.cold else ''}): worst gap {max(before) * 1000:.1f} ms")
+        what = "loading, compiling kernels" if compiling else "loading, preparing"
+        print(f"  until the first batch ({what}): worst gap {max(before) * 1000:.1f} ms")
     if during:
-        print(f"while training: worst gap {max(during) * 1000:.1f} ms, mean {sum(during) / len(during) * 1000:.1f} ms")
-    print(f"worst GUI stall: {worst:.1f} ms (target: under 50 ms)")
-    window.document.undo_stack.setClean()
-    window.close()
-    return 0 if worst < 50 else 1
+        print(f"  while training: worst gap {max(during) * 1000:.1f} ms, mean {sum(during) / len(during) * 1000:.1f} ms")
+    return max(gaps, default=0.0) * 1000
 
 
 if __name__ == "__main__":

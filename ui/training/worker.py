@@ -81,6 +81,7 @@ class _Reporter(Callback):
         now = time.monotonic()
         if now - self.last_report >= 1.0 / REPORTS_PER_SECOND or self.model.stop_training:
             self.report(batch, logs, now)
+        time.sleep(0)  # hand the GIL to the GUI thread if it waits, rather than after 5 ms
 
     def report(self, batch: int, logs: dict, now: float) -> None:
         self.last_report = now
