@@ -4,7 +4,7 @@ settings edits as undo steps."""
 from __future__ import annotations
 
 from PySide6.QtWidgets import QPushButton
-from training_helpers import trainer  # noqa: F401
+from training_helpers import screenshot, trainer  # noqa: F401
 
 from builder.layers import Dense
 from ui.commands import ReplaceLayer, SetInputShape
@@ -14,8 +14,12 @@ def fix_buttons(panel) -> dict[str, QPushButton]:
     return {b.text(): b for b in panel.checks_box.findChildren(QPushButton) if b.isVisibleTo(panel)}
 
 
-def test_the_preview_shows_shapes_classes_and_first_rows(trainer):
+def test_the_preview_shows_shapes_classes_and_first_rows(window, trainer):
     data = trainer.data_panel
+    trainer.tabs.setCurrentWidget(data)
+    screenshot(window, "training_data_panel")
+    trainer.tabs.setCurrentWidget(trainer.compile_panel)
+    screenshot(window, "training_compile_panel")
     assert "1,797 samples of shape (64,)" in data.info.text()
     assert "10 classes (0: 178" in data.info.text()
     assert data.preview.rowCount() == 8

@@ -22,7 +22,8 @@ def test_training_the_default_draws_curves_and_keeps_the_weights(window, trainer
     with qtbot.waitSignal(trainer.runFinished, timeout=120_000) as blocker:
         trainer.train_button.click()
         assert not trainer.train_button.isEnabled() and trainer.stop_button.isEnabled()
-        qtbot.waitUntil(lambda: bar.maximum() > 0 and bar.value() > 0, timeout=120_000)
+        qtbot.waitUntil(lambda: trainer.curves.point_count("batch") > 0, timeout=120_000)
+        trainer.curves.redraw()
         screenshot(window, "training_during")
     outcome = blocker.args[0]
     assert outcome.kind == "finished", outcome.message

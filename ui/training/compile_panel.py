@@ -4,6 +4,7 @@ SetSetting on the project's CompileSettings."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLineEdit, QPushButton,
                                QScrollArea, QSpinBox, QVBoxLayout, QWidget)
 
@@ -25,6 +26,7 @@ class CompilePanel(QScrollArea):
         super().__init__(parent)
         self.setObjectName("compilePanel")
         self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.document = document
         self._showing = False
         body = QWidget(self)

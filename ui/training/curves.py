@@ -40,16 +40,17 @@ class Series:
         return self.x[: self.size], self.y[: self.size]
 
 
-def _plot(name: str, left: str, parent: QWidget) -> pg.PlotWidget:
+def _plot(name: str, left: str, parent: QWidget, legend_offset: tuple[int, int]) -> pg.PlotWidget:
     colors = theme.current()
     plot = pg.PlotWidget(parent, background=colors.base)
     plot.setObjectName(name)
     item = plot.getPlotItem()
-    item.getAxis("left").enableAutoSIPrefix(False)
+    for axis in ("left", "bottom"):
+        item.getAxis(axis).enableAutoSIPrefix(False)
     item.showGrid(x=True, y=True, alpha=0.15)
     item.setClipToView(True)
     item.setDownsampling(auto=True, mode="peak")
-    item.addLegend(offset=(-10, 10), labelTextColor=colors.text, brush=pg.mkBrush(colors.base + "e0"),
+    item.addLegend(offset=legend_offset, labelTextColor=colors.text, brush=pg.mkBrush(colors.base + "b0"),
                    pen=pg.mkPen(colors.border))
     for axis, label in (("left", left), ("bottom", "epoch")):
         item.getAxis(axis).setTextPen(colors.text)
@@ -78,8 +79,9 @@ class CurvesPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.loss_plot = _plot("lossPlot", "loss", self)
-        self.metrics_plot = _plot("metricsPlot", "metric", self)
+        # losses fall and metrics mostly rise: each legend sits where its curves are not
+        self.loss_plot = _plot("lossPlot", "loss", self, (-10, 10))
+        self.metrics_plot = _plot("metricsPlot", "metric", self, (-10, -10))
         self.readout = QLabel(" ", self)
         self.readout.setObjectName("curveReadout")
         theme.style(self.readout, "hint")
@@ -101,9 +103,13 @@ class CurvesPanel(QWidget):
             plot.scene().sigMouseMoved.connect(lambda pos, plot=plot: self._show_value(plot, pos))
 
     # -- a run's curves ---------------------------------------------------------------------------
-    def begin_run(self, metrics: list[str], validation: bool) -> None:
-        """Fade the previous run's curves and create this run's, once."""
+    def begin_run(self, metrics: list[str], validation: bool, epochs: int) -> None:
+        """Fade the previous run's curves and create this run's, once; the epoch axis spans
+        the whole run from the start, the value axes follow the data."""
         self._fade_previous()
+        for plot in (self.loss_plot, self.metrics_plot):
+            plot.getPlotItem().enableAutoRange(x=False, y=True)
+            plot.getPlotItem().setXRange(-0.02 * max(epochs, 1), 1.04 * max(epochs, 1), padding=0)
         self.series.clear()
         self.curves = {}
         self._smoothed = None

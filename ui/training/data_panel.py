@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QLabel, QPushButton, QScrollArea, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
@@ -41,6 +41,7 @@ class DataPanel(QScrollArea):
         super().__init__(parent)
         self.setObjectName("dataPanel")
         self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # the preview scrolls itself
         self.document = document
         self.dataset = None
         self.loader: BackgroundJob | None = None
@@ -62,12 +63,13 @@ class DataPanel(QScrollArea):
         self.error.hide()
         self.preview = QTableWidget(0, 0, body)
         self.preview.setObjectName("dataPreview")
-        self.preview.setMinimumHeight(150)
+        self.preview.setMinimumSize(120, 150)
         self.preview.setMaximumHeight(240)
         self.target_box = QComboBox(body)
         self.target_box.setObjectName("targetBox")
-        self.standardize_check = QCheckBox("Standardize features (fitted on the training part)", body)
+        self.standardize_check = QCheckBox("Standardize features", body)
         self.standardize_check.setObjectName("standardizeCheck")
+        self.standardize_check.setToolTip("Scale each feature to mean 0 and std 1, fitted on the training part")
         self.split_spin = QDoubleSpinBox(body)
         self.split_spin.setObjectName("validationSplit")
         self.split_spin.setRange(0.0, 0.9)

@@ -50,7 +50,7 @@ class TrainPanel(QWidget):
         self.progress_bar.setTextVisible(True)
         self.progress_bar.setFormat("ready")
         self.progress_bar.setValue(0)
-        self.status = styled_label("Press Train to fit the model to its data.", "hint", self)
+        self.status = styled_label("", "hint", self)
         self.status.setObjectName("trainStatus")
         self.message = styled_label("", "fieldError", self, wrap=True)
         self.message.setObjectName("trainMessage")
@@ -141,7 +141,7 @@ class TrainPanel(QWidget):
         self.progress_bar.setRange(0, self.epochs * self.steps)
         self.progress_bar.setValue(0)
         self.progress_bar.setFormat(f"epoch 1 of {self.epochs}")
-        self.curves.begin_run(info["metrics"], info["validation"])
+        self.curves.begin_run(info["metrics"], info["validation"], self.epochs)
 
     def _progress(self, report: dict) -> None:
         self._elapsed = report["elapsed"]
@@ -151,8 +151,11 @@ class TrainPanel(QWidget):
         self.progress_bar.setValue(done)
         rate = report["samples_per_second"]
         left = report["elapsed"] * (self.epochs * steps - done) / max(done, 1)
-        self.progress_bar.setFormat(f"epoch {epoch + 1} of {self.epochs} · batch {batch + 1}/{steps} · "
-                                    f"{rate:,.0f} samples/s · {_clock(left)} left")
+        text = (f"epoch {epoch + 1} of {self.epochs} · batch {batch + 1}/{steps} · "
+                f"{rate:,.0f} samples/s · {_clock(left)} left")
+        if self.progress_bar.fontMetrics().horizontalAdvance(text) > self.progress_bar.width() - 12:
+            text = f"epoch {epoch + 1}/{self.epochs} · batch {batch + 1}/{steps} · {rate:,.0f}/s · {_clock(left)} left"
+        self.progress_bar.setFormat(text)
         self.status.setToolTip(self.progress_bar.text())
         if self.status.text() != "training…" and report["points"]:
             self.status.setText("training…")
