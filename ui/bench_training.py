@@ -36,7 +36,7 @@ def main(argv=None) -> int:
 
     window = MainWindow()
     window.show()
-    window.side_tabs.setCurrentWidget(window.train_panel)
+    window.side_tabs.setCurrentWidget(window.train_host)
     panel = window.train_panel
     window.document.project.compile.epochs = args.epochs
     panel.compile_panel.refresh()

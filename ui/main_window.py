@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QSplitter, QTabWidget, QToolBar
+from PySide6.QtWidgets import (QApplication, QMainWindow, QMessageBox, QSplitter, QTabWidget, QToolBar, QVBoxLayout,
+                               QWidget)
 
 from builder.project import Project
 
@@ -55,12 +56,15 @@ class MainWindow(QMainWindow):
         self.side_splitter.setObjectName("sideSplitter")
         self.side_splitter.addWidget(self.inspector)
         self.side_splitter.addWidget(self.summary_panel)
-        self.train_panel = TrainPanel(self.document, self)
+        self._train_panel: TrainPanel | None = None
+        self.train_host = QWidget(self)
+        QVBoxLayout(self.train_host).setContentsMargins(0, 0, 0, 0)
         self.side_tabs = QTabWidget(self)
         self.side_tabs.setObjectName("sideTabs")
         self.side_tabs.setDocumentMode(True)
         self.side_tabs.addTab(self.side_splitter, "Design")
-        self.side_tabs.addTab(self.train_panel, "Train")
+        self.side_tabs.addTab(self.train_host, "Train")
+        self.side_tabs.currentChanged.connect(self._side_tab_shown)
         self.main_splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.main_splitter.setObjectName("mainSplitter")
         for widget, minimum in ((self.palette_panel, 150), (self.canvas_panel, 280), (self.side_tabs, 300)):
@@ -151,6 +155,19 @@ class MainWindow(QMainWindow):
         self.addToolBar(bar)
 
     # -- behaviour -------------------------------------------------------------------------------
+    @property
+    def train_panel(self) -> TrainPanel:
+        """The Train area, built when first shown (pyqtgraph stays out of the start-up time)."""
+        if self._train_panel is None:
+            self._train_panel = TrainPanel(self.document, self.train_host)
+            self.train_host.layout().addWidget(self._train_panel)
+            self._train_panel.show()
+        return self._train_panel
+
+    def _side_tab_shown(self, index: int) -> None:
+        if self.side_tabs.widget(index) is self.train_host:
+            self.train_panel  # noqa: B018 - builds it
+
     def append_layer(self, class_name: str) -> None:
         """Append a fresh `class_name` layer at the end of the stack (one undo step)."""
         model = self.canvas.model()
@@ -208,6 +225,7 @@ class MainWindow(QMainWindow):
         if not self.files.maybe_save():
             event.ignore()
             return
-        self.train_panel.shutdown()
+        if self._train_panel is not None:
+            self._train_panel.shutdown()
         self.save_layout()
         event.accept()

@@ -14,6 +14,15 @@ def fix_buttons(panel) -> dict[str, QPushButton]:
     return {b.text(): b for b in panel.checks_box.findChildren(QPushButton) if b.isVisibleTo(panel)}
 
 
+def test_the_train_area_is_built_when_its_tab_is_first_shown(window, qtbot):
+    assert window._train_panel is None
+    window.side_tabs.setCurrentWidget(window.train_host)
+    panel = window._train_panel
+    assert panel is not None and panel.isVisible()
+    assert panel.findChild(QPushButton, "trainButton") is panel.train_button
+    qtbot.waitUntil(lambda: panel.data_panel.dataset is not None, timeout=20_000)
+
+
 def test_the_preview_shows_shapes_classes_and_first_rows(window, trainer):
     data = trainer.data_panel
     trainer.tabs.setCurrentWidget(data)

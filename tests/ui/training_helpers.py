@@ -16,7 +16,7 @@ RUN_TIMEOUT_MS = 120_000  # the first run in a fresh cache compiles kernels
 def trainer(window, qtbot):
     """The window's Train panel, with the data preview loaded; every thread joined after."""
     panel = window.train_panel
-    window.side_tabs.setCurrentWidget(panel)
+    window.side_tabs.setCurrentWidget(window.train_host)
     qtbot.waitUntil(lambda: panel.data_panel.dataset is not None, timeout=20_000)
     yield panel
     panel.shutdown()
