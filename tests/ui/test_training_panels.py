@@ -131,3 +131,17 @@ def test_fit_settings_are_undo_steps(window, trainer):
         window.document.undo_stack.undo()
     assert (settings.epochs, settings.batch_size, settings.seed) == (30, 32, 0)
     assert panel.epochs_spin.value() == 30
+
+
+def test_a_separate_validation_file_replaces_the_split(window, trainer, monkeypatch):
+    from ui.training import data_panel
+
+    monkeypatch.setattr(data_panel, "ask_data_path", lambda parent: "valid.csv")
+    data = trainer.data_panel
+    data.validation_button.click()
+    assert window.document.project.data.validation_path == "valid.csv"
+    assert not data.split_spin.isEnabled() and data.validation_label.text() == "valid.csv"
+    data.split_button.click()
+    assert window.document.project.data.validation_path is None and data.split_spin.isEnabled()
+    window.document.undo_stack.undo()
+    assert window.document.project.data.validation_path == "valid.csv"

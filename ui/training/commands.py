@@ -42,24 +42,27 @@ class StoreTrainedWeights(QUndoCommand):
 
 
 class SetSetting(QUndoCommand):
-    """Set one field of the project's compile or data settings; successive edits of the same
-    field merge into one undo step. `changed` is called after every redo and undo."""
+    """Set one field of the project's compile or data settings. Successive edits of the same
+    field (typing, a spin box) merge into one undo step unless `mergeable` is False (a button's
+    choice). `changed` is called after every redo and undo."""
 
     ID = 6001
 
-    def __init__(self, document, section: str, name: str, value, changed=None):
+    def __init__(self, document, section: str, name: str, value, changed=None, mergeable: bool = True):
         super().__init__(f"Set {name.replace('_', ' ')}")
         self._document = document
         self._section, self._name = section, name
         self._before = getattr(getattr(document.project, section), name)
         self._after = value
         self._changed = changed
+        self._mergeable = mergeable
 
     def id(self) -> int:
-        return self.ID
+        return self.ID if self._mergeable else -1
 
     def mergeWith(self, other: QUndoCommand) -> bool:
-        if not isinstance(other, SetSetting) or (other._section, other._name) != (self._section, self._name):
+        if not isinstance(other, SetSetting) or not other._mergeable or \
+                (other._section, other._name) != (self._section, self._name):
             return False
         self._after = other._after
         return True

@@ -75,8 +75,8 @@ class CompilePanel(QScrollArea):
         self._reason = ""
 
         self.optimizer_box.activated.connect(self._optimizer_chosen)
-        self.loss_box.activated.connect(lambda: self._set("loss", self.loss_box.currentText()))
-        self.suggest_button.clicked.connect(lambda: self._set("loss", self._suggested))
+        self.loss_box.activated.connect(lambda: self._set("loss", self.loss_box.currentText(), mergeable=False))
+        self.suggest_button.clicked.connect(lambda: self._set("loss", self._suggested, mergeable=False))
         self.metrics_edit.editingFinished.connect(self._metrics_edited)
         self.epochs_spin.valueChanged.connect(lambda v: self._set("epochs", v))
         self.batch_spin.valueChanged.connect(lambda v: self._set("batch_size", v))
@@ -152,14 +152,14 @@ class CompilePanel(QScrollArea):
         self.suggestion.setVisible(differs)
 
     # -- edits ------------------------------------------------------------------------------------
-    def _set(self, name: str, value) -> None:
+    def _set(self, name: str, value, mergeable: bool = True) -> None:
         if self._showing or getattr(self.settings, name) == value:
             return
-        self.document.push(SetSetting(self.document, "compile", name, value, self.refresh))
+        self.document.push(SetSetting(self.document, "compile", name, value, self.refresh, mergeable))
 
     def _optimizer_chosen(self) -> None:
         cls = optimizers.OPTIMIZERS[self.optimizer_box.currentData()]
-        self._set("optimizer", optimizers.serialize(cls()))
+        self._set("optimizer", optimizers.serialize(cls()), mergeable=False)
 
     def _optimizer_edited(self) -> None:
         if self._showing:

@@ -75,9 +75,21 @@ class DataPanel(QScrollArea):
         self.split_spin.setRange(0.0, 0.9)
         self.split_spin.setSingleStep(0.05)
         self.split_spin.setKeyboardTracking(False)
+        self.validation_label = QLabel(body)
+        self.validation_label.setObjectName("validationPath")
+        self.validation_label.setWordWrap(True)
+        self.validation_button = QPushButton("Validation file…", body)
+        self.validation_button.setObjectName("validationFileButton")
+        self.split_button = QPushButton("Split instead", body)
+        self.split_button.setObjectName("useSplitButton")
+        validation_row = QHBoxLayout()
+        validation_row.addWidget(self.validation_label, 1)
+        validation_row.addWidget(self.validation_button)
+        validation_row.addWidget(self.split_button)
         form = QFormLayout()
         form.addRow("Target", self.target_box)
         form.addRow("Validation split", self.split_spin)
+        form.addRow("Validation", validation_row)
         form.addRow("", self.standardize_check)
         self.checks = QVBoxLayout()
         self.checks_box = QWidget(body)
@@ -96,6 +108,8 @@ class DataPanel(QScrollArea):
         self.open_button.clicked.connect(self.choose_file)
         self.target_box.activated.connect(lambda: self._set_source("target", self.target_box.currentText()))
         self.standardize_check.toggled.connect(self._standardize_toggled)
+        self.validation_button.clicked.connect(self.choose_validation_file)
+        self.split_button.clicked.connect(lambda: self._set("validation_path", None, mergeable=False))
         self.split_spin.valueChanged.connect(lambda v: self._set("validation_split", round(v, 4)))
         document.undo_stack.indexChanged.connect(self.refresh)
         document.projectReplaced.connect(self.refresh)
@@ -118,6 +132,11 @@ class DataPanel(QScrollArea):
             self.path_label.setText(s.path or "No training data yet: open a CSV, NPY or NPZ file.")
             self.standardize_check.setChecked(s.standardize)
             self.split_spin.setValue(s.validation_split)
+            separate = s.validation_path is not None
+            self.split_spin.setEnabled(not separate)
+            self.split_button.setVisible(separate)
+            self.validation_label.setText(s.validation_path if separate else f"a random {s.validation_split:.0%} of the "
+                                          "training file (drawn with the seed)")
         finally:
             self._showing = False
         if self._source_key() != self._loaded_key:
@@ -220,10 +239,15 @@ class DataPanel(QScrollArea):
         if path:
             self._set_source("path", path, target=None)
 
-    def _set(self, name: str, value) -> None:
+    def choose_validation_file(self) -> None:
+        path = ask_data_path(self)
+        if path:
+            self._set("validation_path", path, mergeable=False)
+
+    def _set(self, name: str, value, mergeable: bool = True) -> None:
         if self._showing or getattr(self.settings, name) == value:
             return
-        self.document.push(SetSetting(self.document, "data", name, value, self.refresh))
+        self.document.push(SetSetting(self.document, "data", name, value, self.refresh, mergeable))
 
     def _set_source(self, name: str, value, **also) -> None:
         """A new file or target: one undo step that also forgets the fitted statistics."""
