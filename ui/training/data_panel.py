@@ -9,6 +9,7 @@ undoable SetSetting (a new file or target also forgets the fitted standardizatio
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout,
@@ -77,7 +78,7 @@ class DataPanel(QScrollArea):
         self.split_spin.setKeyboardTracking(False)
         self.validation_label = QLabel(body)
         self.validation_label.setObjectName("validationPath")
-        self.validation_label.setWordWrap(True)
+        self.validation_label.setMinimumWidth(40)
         self.validation_button = QPushButton("Validation file…", body)
         self.validation_button.setObjectName("validationFileButton")
         self.split_button = QPushButton("Split instead", body)
@@ -135,8 +136,10 @@ class DataPanel(QScrollArea):
             separate = s.validation_path is not None
             self.split_spin.setEnabled(not separate)
             self.split_button.setVisible(separate)
-            self.validation_label.setText(s.validation_path if separate else f"a random {s.validation_split:.0%} of the "
-                                          "training file (drawn with the seed)")
+            self.validation_label.setText(Path(s.validation_path).name if separate else
+                                          f"random {s.validation_split:.0%}")
+            self.validation_label.setToolTip(s.validation_path if separate else
+                                             "drawn from the training file with the compile settings' seed")
         finally:
             self._showing = False
         if self._source_key() != self._loaded_key:
