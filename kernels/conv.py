@@ -73,28 +73,49 @@ def partials_shapes(row_width, filters, use_bias):
 
 
 @njit(cache=True)
-def _bias_activation(z, bias, act, y):
-    """bias_activation_forward, specialised for relu and linear (see _activation_grad)."""
-    if act == 1:
-        bias_activation_forward(z, bias, 1, y)
-    elif act == 0:
-        bias_activation_forward(z, bias, 0, y)
+def _bias_activation(z, bias, act, y, in_place):
+    """bias_activation_forward(z, bias, act, y); in_place says y is z. Relu and linear in
+    place run here on 1-D row views: 7x faster than the generic loop, which LLVM cannot
+    vectorise when y and z overlap, nor when it picks the activation per element."""
+    rows, cols = z.shape
+    has_bias = bias.shape[0] == cols
+    if in_place and (act == act_ids.RELU or act == act_ids.LINEAR):
+        floor = np.float32(0.0) if act == act_ids.RELU else np.float32(-np.inf)
+        for i in range(rows):
+            row = z[i]
+            if has_bias:
+                for j in range(cols):
+                    row[j] = max(row[j] + bias[j], floor)
+            else:
+                for j in range(cols):
+                    row[j] = max(row[j], floor)
     else:
         bias_activation_forward(z, bias, act, y)
 
 
 @njit(cache=True)
-def _activation_grad(dy, z, y, act, dz, dbias):
-    """activation_backward, specialised for relu and linear: Numba compiles a call whose id is
-    an integer literal (a module constant is not one) for that id alone, and those loops ran
-    4x (forward) and 14x (backward) faster than ones choosing the activation per element.
-    RELU == 1 and LINEAR == 0 (tests/kernels/test_conv_kernels.py checks it)."""
-    if act == 1:
-        activation_backward(dy, z, y, 1, dz, dbias)
-    elif act == 0:
-        activation_backward(dy, z, y, 0, dz, dbias)
+def _activation_grad(dy, z, y, act, dbias):
+    """dz = dy * act'(z) written over z, and dbias (unless empty) = column sums of dz. For relu
+    and linear z may hold the output (same sign); their loops run here on 1-D row views
+    (5-10x faster than activation_backward's over aliased arrays)."""
+    rows, cols = z.shape
+    if act == act_ids.RELU or act == act_ids.LINEAR:
+        relu = act == act_ids.RELU
+        want_bias = dbias.shape[0] == cols
+        for j in range(dbias.shape[0]):
+            dbias[j] = 0.0
+        for i in range(rows):
+            grad, row = dy[i], z[i]
+            for j in range(cols):
+                g = grad[j]
+                if relu and not row[j] > 0.0:
+                    g = np.float32(0.0)
+                row[j] = g
+            if want_bias:
+                for j in range(cols):
+                    dbias[j] += row[j]
     else:
-        activation_backward(dy, z, y, act, dz, dbias)
+        activation_backward(dy, z, y, act, z, dbias)
 
 
 @njit(cache=True)
@@ -181,9 +202,9 @@ def gather_transposed(dz, window, h, w, r0, r1, cols):
 
 
 @njit(cache=True, parallel=True)
-def conv_forward_blocks(x, kernel2d, bias, act, window, out_h, out_w, scratch, block, z, y):
+def conv_forward_blocks(x, kernel2d, bias, act, window, out_h, out_w, scratch, block, z, y, in_place):
     """z = conv(x, kernel2d) + bias and y = act(z) on 2-D (n*out_h*out_w, filters) views, each
-    worker on its own share of the blocks. y may be z."""
+    worker on its own share of the blocks. in_place says y is z."""
     rows = z.shape[0]
     width = kernel2d.shape[0]
     workers = scratch.shape[0]
@@ -196,7 +217,7 @@ def conv_forward_blocks(x, kernel2d, bias, act, window, out_h, out_w, scratch, b
             cols = scratch[worker, : (r1 - r0) * width].reshape(r1 - r0, width)
             gather_patches(x, window, out_h, out_w, r0, r1, cols)
             np.dot(cols, kernel2d, z[r0:r1])
-            _bias_activation(z[r0:r1], bias, act, y[r0:r1])
+            _bias_activation(z[r0:r1], bias, act, y[r0:r1], in_place)
 
 
 @njit(cache=True, parallel=True)
@@ -218,7 +239,7 @@ def conv_weight_grads(x, z, y, act, dy, window, out_h, out_w, scratch, block, dk
             r0 = blk * block
             r1 = min(rows, r0 + block)
             dz = z[r0:r1]
-            _activation_grad(dy[r0:r1], z[r0:r1], y[r0:r1], act, dz, block_dbias)
+            _activation_grad(dy[r0:r1], dz, y[r0:r1], act, block_dbias)
             dbias += block_dbias
             cols = scratch[worker, : (r1 - r0) * width].reshape(r1 - r0, width)
             gather_patches(x, window, out_h, out_w, r0, r1, cols)
@@ -227,9 +248,11 @@ def conv_weight_grads(x, z, y, act, dy, window, out_h, out_w, scratch, block, dk
 
 
 @njit(cache=True, parallel=True)
-def conv_input_grad(dz, kernel_t, window, scratch, block, dx):
+def conv_input_grad(dz, kernel_t, window, as_convolution, scratch, block, dx):
     """dx (n, h, w, c) from dz (n, out_h, out_w, filters) and the kernel transposed to
-    (kh*kw*filters, c), block by block of input pixels."""
+    (kh*kw*filters, c), block by block of input pixels: by gather_transposed, or, when
+    as_convolution, by gather_patches (`window` and `kernel_t` then being those of the
+    equivalent convolution of dz, see conv_backward)."""
     n, h, w, c = dx.shape
     dx2 = dx.reshape(n * h * w, c)
     rows = n * h * w
@@ -242,7 +265,10 @@ def conv_input_grad(dz, kernel_t, window, scratch, block, dx):
             r0 = blk * block
             r1 = min(rows, r0 + block)
             cols = scratch[worker, : (r1 - r0) * width].reshape(r1 - r0, width)
-            gather_transposed(dz, window, h, w, r0, r1, cols)
+            if as_convolution:
+                gather_patches(dz, window, h, w, r0, r1, cols)
+            else:
+                gather_transposed(dz, window, h, w, r0, r1, cols)
             np.dot(cols, kernel_t, dx2[r0:r1])
 
 
@@ -252,7 +278,8 @@ def conv_forward(x, kernel2d, bias, act, window, scratch, z, y):
     scratch_shape(...)."""
     n, out_h, out_w, filters = z.shape
     conv_forward_blocks(x, kernel2d, bias, act, window, out_h, out_w, scratch,
-                        block_rows(kernel2d.shape[0], filters, scratch), z.reshape(-1, filters), y.reshape(-1, filters))
+                        block_rows(kernel2d.shape[0], filters, scratch), z.reshape(-1, filters), y.reshape(-1, filters),
+                        y is z)
 
 
 def conv_backward(x, kernel, z, y, act, window, scratch, dy, dkernel_parts, dbias_parts, kernel_t,
@@ -262,6 +289,10 @@ def conv_backward(x, kernel, z, y, act, window, scratch, dy, dkernel_parts, dbia
 
     dy is (n, out_h, out_w, filters); dkernel_parts, dbias_parts are partials_shapes(...);
     kernel_t is a (kh*kw*filters, c) work buffer for the transposed kernel.
+
+    With unit strides, dx is the convolution of dz, padded by the kernel's reach less the
+    forward padding, with the kernel flipped and transposed: its gather copies whole window
+    rows, like forward's, instead of tap by tap.
     """
     n, out_h, out_w, filters = z.shape
     kh, kw, c = kernel.shape[:3]
@@ -270,6 +301,13 @@ def conv_backward(x, kernel, z, y, act, window, scratch, dy, dkernel_parts, dbia
     np.sum(dkernel_parts[:, 0], axis=0, out=dkernel.reshape(-1, filters))
     if dbias.shape[0]:
         np.sum(dbias_parts[:, 0], axis=0, out=dbias)
-    if dx is not None:
+    if dx is None:
+        return
+    _, _, sh, sw, dh, dw, pad_top, pad_left = window
+    as_convolution = sh == sw == 1
+    if as_convolution:
+        np.copyto(kernel_t.reshape(kh, kw, filters, c), kernel[::-1, ::-1].transpose(0, 1, 3, 2))
+        window = (kh, kw, 1, 1, dh, dw, (kh - 1) * dh - pad_top, (kw - 1) * dw - pad_left)
+    else:
         np.copyto(kernel_t.reshape(kh, kw, filters, c), kernel.transpose(0, 1, 3, 2))
-        conv_input_grad(z, kernel_t, window, scratch, block_rows(kh * kw * filters, c, scratch), dx)
+    conv_input_grad(z, kernel_t, window, as_convolution, scratch, block_rows(kh * kw * filters, c, scratch), dx)
