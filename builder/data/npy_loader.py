@@ -1,25 +1,23 @@
 """Load NumPy files (x.npy with y.npy, or one .npz holding x and y) into a Dataset.
 
-Files are always read with allow_pickle=False: a pickled object array could run code, so it is
-refused with a DataError naming the file, like a truncated or foreign file.
+Arrays are read by builder.array_files: a pickled object array could run code, so it is refused
+with a DataError naming the file, like a truncated or foreign file or a header that promises
+more data than the file holds.
 """
 
 from __future__ import annotations
 
 import os
-import zipfile
-import zlib
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
+from ..array_files import npz_names, read_npy, read_npz
 from ..errors import DataError
 from .dataset import Dataset
 from .files import existing_file
 
-_NPY_MAGIC = b"\x93NUMPY"
-_ZIP_MAGIC = b"PK\x03\x04"
 _DROP_HINT = "; pass drop_invalid=True to drop such rows"
 
 
@@ -28,65 +26,24 @@ def load_npy(x_path: str | os.PathLike, y_path: str | os.PathLike | None = None,
              drop_invalid: bool = False) -> Dataset:
     """Features from one .npy file and, optionally, targets from another with as many rows."""
     x_path = existing_file(x_path)
-    x = _read_npy(x_path)
+    x = read_npy(x_path)
     if y_path is None:
         return _dataset(x, None, x_path, None, class_labels, drop_invalid)
     y_path = existing_file(y_path)
-    return _dataset(x, _read_npy(y_path), x_path, y_path, class_labels, drop_invalid)
+    return _dataset(x, read_npy(y_path), x_path, y_path, class_labels, drop_invalid)
 
 
 def load_npz(path: str | os.PathLike, *, class_labels: Mapping[str, int] | None = None,
              drop_invalid: bool = False) -> Dataset:
     """Features 'x' and optional targets 'y' from one .npz archive (np.savez(path, x=, y=))."""
     path = existing_file(path)
-    _check_magic(path, _ZIP_MAGIC, "a NumPy .npz archive")
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            if "x" not in archive.files:
-                held = ", ".join(archive.files) or "nothing"
-                raise DataError(f"{path}: holds no array named 'x' (it holds {held}); "
-                                "save it with np.savez(path, x=features, y=targets)")
-            x = _member(path, archive, "x")
-            y = _member(path, archive, "y") if "y" in archive.files else None
-    except DataError:
-        raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
-        raise _unreadable(path, error) from None
-    return _dataset(x, y, path, path if y is not None else None, class_labels, drop_invalid)
-
-
-def _check_magic(path: Path, magic: bytes, kind: str) -> None:
-    """Refuse an empty or foreign file before NumPy guesses it might be a pickle."""
-    with open(path, "rb") as stream:
-        start = stream.read(len(magic))
-    if not start:
-        raise DataError(f"{path}: the file is empty")
-    if start != magic:
-        raise DataError(f"{path}: is not {kind}")
-
-
-def _read_npy(path: Path) -> np.ndarray:
-    _check_magic(path, _NPY_MAGIC, "a NumPy .npy file")
-    try:
-        return np.load(path, allow_pickle=False)
-    except (EOFError, OSError, ValueError) as error:
-        raise _unreadable(path, error) from None
-
-
-def _member(path: Path, archive, name: str) -> np.ndarray:
-    try:
-        return archive[name]
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as error:
-        raise _unreadable(f"{path} (array {name!r})", error) from None
-
-
-def _unreadable(where, error: Exception) -> DataError:
-    """A pickled array or a damaged file, told apart by NumPy's message."""
-    if isinstance(error, ValueError) and ("Object arrays" in str(error)
-                                          or "pickled" in str(error)):
-        return DataError(f"{where}: holds pickled Python objects, which are never loaded "
-                         "(allow_pickle=False); save plain numeric arrays")
-    return DataError(f"{where}: the file is truncated or corrupt ({error})")
+    held = npz_names(path)
+    if "x" not in held:
+        raise DataError(f"{path}: holds no array named 'x' (it holds {', '.join(held) or 'nothing'}); "
+                        "save it with np.savez(path, x=features, y=targets)")
+    arrays = read_npz(path, ("x", "y"))
+    y = arrays.get("y")
+    return _dataset(arrays["x"], y, path, path if y is not None else None, class_labels, drop_invalid)
 
 
 def _dataset(x: np.ndarray, y: np.ndarray | None, x_path: Path, y_path: Path | None,

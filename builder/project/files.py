@@ -1,19 +1,20 @@
 """Project files on disk: `name.json` (the description, format 1) and `name.weights.npz`
 beside it (trained weights by layer and weight name). Saves are atomic; loads read arrays
-with allow_pickle=False and refuse anything malformed with a message naming file and field.
+through builder.array_files (never a pickle) and refuse anything malformed with a message
+naming file and field.
 """
 
 from __future__ import annotations
 
 import io
 import json
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from ..array_files import read_npz
 from ..atomic import atomic_write
-from ..errors import ConfigError, SeqStudioError
+from ..errors import ConfigError, DataError, SeqStudioError
 from .schema import project_from_dict, project_to_dict, rebase_data_paths
 from .settings import Project
 
@@ -97,9 +98,8 @@ def _load_weights(model, path: Path) -> None:
     from ..random import global_rng
 
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files}
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as err:
+        arrays = read_npz(path)
+    except DataError as err:
         raise ConfigError(f"{path}: damaged weights file: {err}") from None
     for layer, row in zip(model.layers, model.shape_rows()):
         if row.error or row.input_shape is None:
