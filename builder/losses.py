@@ -515,12 +515,15 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> Loss:
     """The Loss `serialize` described; custom classes come from `custom_objects`."""
     classes = {**LOSS_CLASSES, **(custom_objects or {})}
     class_name = config.get("class_name") if isinstance(config, dict) else None
-    if class_name not in classes:
+    if not isinstance(class_name, str) or class_name not in classes:
         raise ConfigError(
             f"cannot rebuild loss {class_name!r}: not a built-in loss; pass its class in "
             "custom_objects to reload a custom loss"
         )
+    settings = config.get("config", {})
+    if not isinstance(settings, dict):
+        raise ConfigError(f"cannot rebuild loss {class_name}: its config must be a mapping, got {settings!r}")
     try:
-        return classes[class_name].from_config(dict(config.get("config", {})))
+        return classes[class_name].from_config(dict(settings))
     except TypeError as exc:
         raise ConfigError(f"cannot rebuild loss {class_name}: {exc}") from exc

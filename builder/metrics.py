@@ -396,11 +396,15 @@ def deserialize(config, custom_objects: dict | None = None):
         if config.lower() not in _ACCURACY and config not in _BY_NAME:
             raise _saved_by_name(config)
         return config
-    class_name = config.get("class_name")
-    settings = dict(config.get("config", {}))
+    class_name = config.get("class_name") if isinstance(config, dict) else None
+    settings = config.get("config", {}) if isinstance(config, dict) else None
+    if not isinstance(class_name, str) or not isinstance(settings, dict):
+        raise ConfigError(f"cannot rebuild metric {config!r}: expected a name or "
+                          "{'class_name': ..., 'config': {...}}")
+    settings = dict(settings)
     if class_name == "CustomMetric":
         name = settings.get("name")
-        if name not in custom_objects:
+        if not isinstance(name, str) or name not in custom_objects:
             raise _saved_by_name(name)
         found = custom_objects[name]
         return found if isinstance(found, Metric) else CustomMetric(name, found)

@@ -232,8 +232,11 @@ class Optimizer:
                 f"{cls}: state has keys {sorted(state)} but these settings need "
                 f"{sorted(required | slot_names)}"
             )
-        slots = {name: np.ascontiguousarray(state[name], dtype=np.float32).ravel()
-                 for name in slot_names if name in state}
+        slots = {name: np.asarray(state[name]) for name in slot_names if name in state}
+        for name, slot in slots.items():
+            if slot.dtype.kind not in "biuf":
+                raise ConfigError(f"{cls}: state slot {name!r} holds {slot.dtype} values, not numbers")
+        slots = {name: np.ascontiguousarray(slot, dtype=np.float32).ravel() for name, slot in slots.items()}
         sizes = {slot.shape[0] for slot in slots.values()}
         if len(sizes) > 1:
             raise ConfigError(f"{cls}: state slots have different sizes {sorted(sizes)}")
