@@ -52,6 +52,13 @@ def project_from_dict(d: dict, base_dir=None, source: str = "project") -> Projec
     return project
 
 
+def model_from_dict(d, source: str = "model"):
+    """The Sequential a model config ({"name", "input_shape", "layers"}, as
+    `Sequential.get_config` writes it) describes, checked field by field like a project's."""
+    fields_ = _Fields(source)
+    return fields_.model(fields_.section(d, "", ("name", "input_shape", "layers"), required=("layers",)))
+
+
 def rebase_data_paths(data: DataSettings, old_dir: Path, new_dir: Path) -> None:
     """Keep relative data paths pointing at the same files when the project moves folders."""
     if Path(old_dir).absolute() == Path(new_dir).absolute():
