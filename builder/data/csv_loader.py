@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import os
 from collections.abc import Callable, Mapping
 
@@ -23,6 +22,7 @@ from .dataset import Dataset, Standardization
 from .files import existing_file
 
 CHUNK_ROWS = 65536
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 _DROP_HINT = "; pass drop_invalid=True to drop such rows"
 
 
@@ -176,9 +176,9 @@ class _CsvParser:
                 return self._invalid(f"{self._where(line, self.target)}: missing value {cell!r}")
             raise DataError(f"{self._where(line, self.target)}: value {cell!r} is not a number "
                             "(the target column's first rows are numbers)") from None
-        if not math.isfinite(value):
+        if not abs(value) <= FLOAT32_MAX:  # NaN too: targets become float32
             return self._invalid(f"{self._where(line, self.target)}: value {cell!r} is NaN or "
-                                 "infinite")
+                                 "infinite (or too large for float32)")
         self.y[self.rows] = value
         return True
 

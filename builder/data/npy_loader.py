@@ -63,8 +63,8 @@ def _dataset(x: np.ndarray, y: np.ndarray | None, x_path: Path, y_path: Path | N
         target_keep = np.isfinite(y.reshape(len(y), -1)).all(axis=1)
         if not drop_invalid and not target_keep.all():
             row = int(np.argmin(target_keep))
-            raise DataError(f"{y_path}, row {row}: target {y[row]} is NaN or infinite"
-                            + _DROP_HINT)
+            raise DataError(f"{y_path}, row {row}: target {y[row]} is NaN or infinite (or too large "
+                            "for float32)" + _DROP_HINT)
         keep &= target_keep
     if not drop_invalid and not keep.all():
         row = int(np.argmin(keep))
@@ -99,9 +99,12 @@ def _features(x: np.ndarray, path: Path) -> np.ndarray:
 def _targets(y: np.ndarray, path: Path, class_labels: Mapping[str, int] | None):
     """Integers as int64, numbers as float32, strings as label indices with their mapping."""
     if y.dtype.kind in "biu":
+        if y.dtype.kind == "u" and y.size and y.max() > np.iinfo(np.int64).max:
+            raise DataError(f"{path}: target {y.max()} is too large for a class index or a 64-bit integer")
         return y.astype(np.int64), None
     if y.dtype.kind == "f":
-        return y.astype(np.float32), None
+        with np.errstate(over="ignore"):  # too large for float32: inf, refused with its row
+            return y.astype(np.float32), None
     if y.dtype.kind not in "US":
         raise DataError(f"{path}: holds {y.dtype} targets, not numbers or labels")
     if y.ndim != 1:
