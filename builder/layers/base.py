@@ -119,7 +119,7 @@ class Layer:
 
     def _set_common(self, cls, name=None, input_shape=None, batch_input_shape=None, batch_size=None,
                     input_dim=None, trainable=True, dtype=None):
-        if dtype not in (None, "float32"):
+        if dtype is not None and not (isinstance(dtype, str) and dtype == "float32"):
             raise ConfigError(f"{cls}: dtype={dtype!r} is not supported; SeqStudio computes in float32")
         if name is not None and (not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.\-]{1,64}", name)):
             raise ConfigError(f"{cls}: invalid name={name!r}: use letters, digits, '_', '-' or '.'")
