@@ -7,6 +7,7 @@ per row, and the bias gradient one thread per column (a column sum of dz).
 
 import math
 
+import numpy as np
 from numba import cuda
 
 from kernels.activations import (
@@ -146,10 +147,10 @@ def _column_sums_kernel(a, out):
 
 
 @cuda.jit
-def _dropout_kernel(x, uniform, rate, y):
+def _dropout_kernel(x, uniform, rate, scale, y):
     i = cuda.grid(1)
     if i < x.shape[0]:
-        y[i] = x[i] / (1.0 - rate) if uniform[i] >= rate else 0.0
+        y[i] = x[i] * scale if uniform[i] >= rate else 0.0
 
 
 def _grid_2d(shape):
@@ -173,10 +174,15 @@ def activation_backward(dy, z, y, act, dz, dbias):
         _column_sums_kernel[blocks_for(dy.shape[1]), 128](dz, dbias)
 
 
+def _keep_scale(rate):
+    """1 / (1 - rate) rounded to float32 once, as the CPU kernel does."""
+    return np.float32(1.0 / (1.0 - rate))
+
+
 def dropout_forward(x, uniform, rate, y):
     """y = x / (1 - rate) where uniform >= rate, else 0, on flat arrays."""
-    _dropout_kernel[blocks_for(x.shape[0]), 128](x, uniform, rate, y)
+    _dropout_kernel[blocks_for(x.shape[0]), 128](x, uniform, np.float32(rate), _keep_scale(rate), y)
 
 
 def dropout_backward(dy, uniform, rate, dx):
-    _dropout_kernel[blocks_for(dy.shape[0]), 128](dy, uniform, rate, dx)
+    _dropout_kernel[blocks_for(dy.shape[0]), 128](dy, uniform, np.float32(rate), _keep_scale(rate), dx)
