@@ -58,9 +58,9 @@ def _max_pool_backward_kernel(dy, argmax, dx):
     n, out_h, out_w, c = dy.shape
     if e < dy.size:
         s, i, j, k = _unravel(e, out_h, out_w, c)
-        where = argmax[s, i, j, k]
+        where = int(argmax[s, i, j, k])
         w = dx.shape[2]
-        cuda.atomic.add(dx, (s, where // w, where % w, k), dy[s, i, j, k])
+        cuda.atomic.add(dx, (int(s), where // w, where % w, int(k)), dy[s, i, j, k])
 
 
 @cuda.jit
