@@ -148,13 +148,18 @@ def gather_patches(x, window, out_h, out_w, r0, r1, cols):
     kh, kw, sh, sw, dh, dw, pad_top, pad_left = window
     n, h, w, c = x.shape
     x3 = x.reshape(n, h, w * c)
-    plane = out_h * out_w
     span = kw * c
+    s = r0 // (out_h * out_w)
+    i = r0 // out_w - s * out_h
+    j = r0 % out_w - 1
     for row in range(r1 - r0):
-        r = r0 + row
-        s = r // plane
-        i = (r - s * plane) // out_w
-        j = r - s * plane - i * out_w
+        j += 1  # the next pixel, without a division per row (it cost 1/3 of the first layer's gather)
+        if j == out_w:
+            j = 0
+            i += 1
+            if i == out_h:
+                i = 0
+                s += 1
         q0 = j * sw - pad_left
         contiguous = dw == 1 and q0 >= 0 and q0 + kw <= w
         for a in range(kh):
