@@ -12,6 +12,8 @@ import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from .errors import ConfigError
 
 _NO_DEFAULT = object()
@@ -82,12 +84,22 @@ def _check_optional_int(p: Param, v: Any) -> int | None:
 
 
 def _check_float(p: Param, v: Any) -> float:
+    """A finite number within the bounds, also once rounded to float32, the precision the
+    kernels compute in (an epsilon of 1e-46 is 0 there, a rate of 1 - 1e-12 is 1)."""
     if isinstance(v, bool) or not isinstance(v, numbers.Real):
         raise _Reject("expected a number")
     v = float(v)
     if not math.isfinite(v):
         raise _Reject("expected a finite number")
     _check_range(p, v)
+    with np.errstate(over="ignore"):
+        single = float(np.float32(v))
+    if not math.isfinite(single):
+        raise _Reject("expected a number within float32's range (about 3.4e38)")
+    try:
+        _check_range(p, single)
+    except _Reject as why:
+        raise _Reject(f"{why} (in float32, the precision SeqStudio computes in, it is {single!r})") from None
     return v
 
 

@@ -204,7 +204,7 @@ def _float_in(param):
     low = 0.0 if param.low is None else float(param.low)
     high = low + 1.0 if param.high is None else float(param.high)
     return st.floats(low, high, exclude_min=not param.low_inclusive, exclude_max=not param.high_inclusive,
-                     allow_nan=False)
+                     width=32)  # the kernels compute in float32
 
 
 def _ints(param):
@@ -259,11 +259,15 @@ def invalid_value(param):
             options.append(st.integers(int(param.high) + 1, 10**20))
         return st.one_of(options)
     if kind == "float":
-        options = [st.sampled_from([float("nan"), float("inf"), "0.5", True, None, [0.1]])]
+        options = [st.sampled_from([float("nan"), float("inf"), "0.5", True, None, [0.1], 1e39])]
         if param.low is not None:
             options.append(st.floats(max_value=param.low, exclude_max=param.low_inclusive, allow_nan=False))
+            if not param.low_inclusive:  # valid in float64, equal to the bound in float32
+                options.append(st.just(param.low + 1e-46 if param.low == 0 else param.low * (1 + 1e-12)))
         if param.high is not None:
             options.append(st.floats(min_value=param.high, exclude_min=param.high_inclusive, allow_nan=False))
+            if not param.high_inclusive:
+                options.append(st.just(param.high - 1e-12))
         return st.one_of(options)
     if kind == "bool":
         return st.sampled_from([2, -1, "yes", None, 0.5, []])
@@ -334,6 +338,22 @@ def test_valid_hyper_parameters_build_a_layer_that_round_trips(data, type_name):
         assert type_name in ("Conv1D", "Conv2D") and "dilation_rate" in str(err), err
         return
     assert layer_from_config(type_name, layer.get_config()).get_config() == layer.get_config()
+
+
+ESCAPED_ONCE = [  # arguments that once raised something other than ConfigError
+    ("Dense", {"units": 1, "kernel_initializer": []}),  # TypeError: unhashable list
+    ("Activation", {"activation": []}),
+    ("Activation", {"activation": "linear", "batch_input_shape": float("nan")}),  # not iterable
+    ("Activation", {"activation": "linear", "dtype": np.arange(3)}),  # ambiguous truth value
+    ("BatchNormalization", {"epsilon": 1e-46}),  # 0 in float32: ZeroDivisionError in forward
+    ("Dropout", {"rate": 1 - 1e-12}),  # 1 in float32
+]
+
+
+@pytest.mark.parametrize("type_name, kwargs", ESCAPED_ONCE)
+def test_arguments_that_escaped_once_raise_config_error(type_name, kwargs):
+    with pytest.raises(ConfigError):
+        layer_class(type_name)(**kwargs)
 
 
 @pytest.mark.parametrize("type_name", sorted(TYPES))
