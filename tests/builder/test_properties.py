@@ -610,18 +610,21 @@ _NOT_KERAS_ARGUMENTS = ("name", "trainable", "batch_input_shape", "batch_size")
 
 
 def keras_layer(keras, layer):
-    config = {k: v for k, v in layer.get_config().items() if k not in _NOT_KERAS_ARGUMENTS}
+    """The Keras twin of a layer. Initializers are left out: they change no shape or count, and
+    Keras refuses "orthogonal" for 1-D weights (biases) where SeqStudio draws a unit vector."""
+    config = {k: v for k, v in layer.get_config().items()
+              if k not in _NOT_KERAS_ARGUMENTS and not k.endswith("_initializer")}
     reference = getattr(keras.layers, layer.class_name)(**config)
     reference.trainable = layer.trainable
     return reference
 
 
 @pytest.mark.parametrize("type_name", sorted(TYPES))
-@settings(**CI, max_examples=1, deadline=None,
+@settings(**CI, max_examples=3, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(data=st.data())
 def test_valid_stacks_match_keras_output_shape_and_parameter_count(type_name, data):
-    """One stack per layer type (31 Keras models: building them is slow)."""
+    """Three stacks holding each layer type (87 small Keras models, about 30 ms each)."""
     keras = keras_or_skip()
     stack, input_shape = data.draw(valid_stack(type_name, max_layers=4))
     TRIED["valid stacks cross-checked with Keras"] += 1
