@@ -67,7 +67,10 @@ def import_keras_code(source: str, filename: str = "model.py"):
     try:
         tree = ast.parse(source, filename)
     except SyntaxError as err:
-        raise ConfigError(f"{filename}:{err.lineno}: not valid Python: {err.msg}") from None
+        where = f"{filename}:{err.lineno}" if err.lineno else filename  # no line for NUL bytes
+        raise ConfigError(f"{where}: not valid Python: {err.msg}") from None
+    except ValueError as err:  # lone surrogates in a str source; NUL bytes on Python 3.11
+        raise ConfigError(f"{filename}: not valid Python: {err}") from None
     reader = _Reader(source, filename, tree)
     try:
         return reader.project()

@@ -1,6 +1,7 @@
 """Fuzzing of everything SeqStudio reads from disk: CSV, NPY and NPZ data, project files with
-their weights, and saved models, with random bytes and with valid files mutated (bytes flipped,
-cut, NULs inserted, .npy headers rewritten, JSON fields replaced).
+their weights, saved models and imported Keras scripts, with random bytes and with valid files
+mutated (bytes flipped, cut, NULs inserted, .npy headers rewritten, JSON fields, lines and
+literals replaced).
 
 Whatever the bytes, a loader returns usable data or refuses with one of SeqStudio's errors
 (DataError or ConfigError for data, any SeqStudioError for projects and models), and quickly:
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from collections import Counter
 from datetime import timedelta
@@ -24,6 +26,7 @@ from hypothesis import strategies as st
 
 from builder import ConfigError, DataError, SeqStudioError, Sequential, layers, load_model
 from builder.data import load_csv, load_data, load_npy, load_npz
+from builder.importer import import_keras_code
 from builder.project import load_project, new_project, save_project
 from builder.templates import TEMPLATES
 
@@ -470,3 +473,46 @@ def test_saved_models_load_or_raise_seqstudio_error(folder, saved_models, data):
     model = outcome("saved model", load_model, path, allowed=SeqStudioError)
     if model is not None:
         model.summary(print_fn=lambda line: None)
+
+
+# -- imported Keras code ----------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def keras_scripts():
+    """SeqStudio's own Keras exports of every template: Python that the importer reads."""
+    from builder.export import export_text
+
+    return Originals(export_text(new_project(name), "keras") for name in TEMPLATES)
+
+
+ODD_LITERALS = ["0", "-1", "1e400", "10**100", "None", "'a'", "[1]", "2**63", "1.5", "True", "(1, 2)", "{}", "n"]
+ODD_LINES = ["", "x = 1/0", "model = Sequential()", "model.add(layers.Dense(10**30))", "model.add(layers.Dense(-1))",
+             "model.compile(loss=5)", "model.fit(x, y, epochs='a')", "model.add(layers.Reshape((0,)))",
+             "model.add(layers.Dense(3, input_shape=5))", "model.add(layers.Dense(3, **{'units': 2}))",
+             "model.add(layers.Dense(*[3]))", "import keras as tf", "del model", "model.add(model)"]
+
+
+@settings(**FUZZ, max_examples=300)
+@given(data=st.data())
+def test_imported_keras_code_reads_or_raises_seqstudio_error(keras_scripts, data):
+    source = data.draw(st.sampled_from(keras_scripts))
+    mode = data.draw(st.sampled_from(["bytes", "line", "literal"]))
+    if mode == "bytes":
+        source = data.draw(mutated(source.encode())).decode("utf-8", "replace")
+    elif mode == "line":
+        lines = source.splitlines()
+        lines[data.draw(st.integers(0, len(lines) - 1))] = data.draw(st.sampled_from(ODD_LINES) | st.sampled_from(lines))
+        source = "\n".join(lines)
+    else:
+        numbers = list(re.finditer(r"\b\d+(\.\d+)?\b", source))
+        found = data.draw(st.sampled_from(numbers))
+        source = source[:found.start()] + data.draw(st.sampled_from(ODD_LITERALS)) + source[found.end():]
+    project = outcome("keras script", import_keras_code, source, "model.py", allowed=SeqStudioError)
+    if project is not None:
+        project.model.shape_rows()
+
+
+@pytest.mark.parametrize("source", ["x = 1\x00\n", 'x = "\udcff"\n'])
+def test_sources_that_escaped_once_raise_config_error(source):
+    """A NUL byte (no line number on Python 3.11's ValueError) and a lone surrogate."""
+    with pytest.raises(ConfigError, match="model.py: not valid Python"):
+        import_keras_code(source, "model.py")
