@@ -69,7 +69,7 @@ def import_keras_code(source: str, filename: str = "model.py"):
     except SyntaxError as err:
         where = f"{filename}:{err.lineno}" if err.lineno else filename  # no line for NUL bytes
         raise ConfigError(f"{where}: not valid Python: {err.msg}") from None
-    except ValueError as err:  # lone surrogates in a str source; NUL bytes on Python 3.11
+    except ValueError as err:  # lone surrogates in a str source; NUL bytes on older Pythons
         raise ConfigError(f"{filename}: not valid Python: {err}") from None
     reader = _Reader(source, filename, tree)
     try:

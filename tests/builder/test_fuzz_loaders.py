@@ -513,6 +513,7 @@ def test_imported_keras_code_reads_or_raises_seqstudio_error(keras_scripts, data
 
 @pytest.mark.parametrize("source", ["x = 1\x00\n", 'x = "\udcff"\n'])
 def test_sources_that_escaped_once_raise_config_error(source):
-    """A NUL byte (no line number on Python 3.11's ValueError) and a lone surrogate."""
+    """A NUL byte (a SyntaxError without a line, or a ValueError on older Pythons) and a lone
+    surrogate."""
     with pytest.raises(ConfigError, match="model.py: not valid Python"):
         import_keras_code(source, "model.py")
