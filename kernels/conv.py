@@ -65,10 +65,11 @@ def scratch_shape(out_pixels, row_width, filters, in_pixels=0, channels=0):
     return numba.get_num_threads(), need
 
 
-def partials_shapes(row_width, filters, use_bias):
-    """Shapes of conv_backward's dkernel_parts and dbias_parts: per worker, a running sum and
-    one block's share (dbias_parts has 0 columns without a bias)."""
-    workers = numba.get_num_threads()
+def partials_shapes(row_width, filters, use_bias, workers=None):
+    """Shapes of conv_backward's dkernel_parts and dbias_parts: per worker (as many as the
+    scratch has slices; by default Numba's thread count), a running sum and one block's
+    share (dbias_parts has 0 columns without a bias)."""
+    workers = numba.get_num_threads() if workers is None else workers
     return (workers, 2, row_width, filters), (workers, 2, filters if use_bias else 0)
 
 
@@ -292,7 +293,8 @@ def conv_backward(x, kernel, z, y, act, window, scratch, dy, dkernel_parts, dbia
     """Write dkernel (kh, kw, c, filters), dbias (filters,) unless it is empty, and dx (like x)
     unless it is None, after conv_forward filled z and y for the same x; z is overwritten by dz.
 
-    dy is (n, out_h, out_w, filters); dkernel_parts, dbias_parts are partials_shapes(...);
+    dy is (n, out_h, out_w, filters); dkernel_parts, dbias_parts are partials_shapes(...) for
+    scratch.shape[0] workers;
     kernel_t is a (kh*kw*filters, c) work buffer for the transposed kernel.
 
     With unit strides, dx is the convolution of dz, padded by the kernel's reach less the
@@ -301,6 +303,8 @@ def conv_backward(x, kernel, z, y, act, window, scratch, dy, dkernel_parts, dbia
     """
     n, out_h, out_w, filters = z.shape
     kh, kw, c = kernel.shape[:3]
+    if dkernel_parts.shape[0] != scratch.shape[0] or dbias_parts.shape[0] != scratch.shape[0]:
+        raise ValueError("conv_backward: dkernel_parts and dbias_parts need one slice per scratch slice")
     conv_weight_grads(x, z.reshape(-1, filters), y.reshape(-1, filters), act, dy.reshape(-1, filters), window,
                       out_h, out_w, scratch, block_rows(kh * kw * c, filters, scratch), dkernel_parts, dbias_parts)
     np.sum(dkernel_parts[:, 0], axis=0, out=dkernel.reshape(-1, filters))

@@ -132,7 +132,8 @@ class _Conv(Layer):
         kernel, filters = self.weights[0], self.filters
         shape4 = (1,) * (2 - self.RANK) + kernel.value.shape
         kh, kw, channels = shape4[:3]
-        dkernel_parts_shape, dbias_parts_shape = partials_shapes(kh * kw * channels, filters, self.use_bias)
+        dkernel_parts_shape, dbias_parts_shape = partials_shapes(kh * kw * channels, filters, self.use_bias,
+                                                                 self._scratch.shape[0])
         dx = self.buffer("dx", self._x4.shape) if need_dx else None
         conv_backward(
             self._x4, kernel.value.reshape(shape4), z, self._y, self._act, self._window_args, self._scratch, dy4,

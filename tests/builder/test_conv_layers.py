@@ -78,6 +78,26 @@ def test_column_blocks_of_any_size_give_the_same_numbers(monkeypatch):
         np.testing.assert_allclose(one, chunked, rtol=1e-5, atol=1e-5)
 
 
+def test_thread_count_changed_between_forward_and_backward():
+    """The per-thread work buffers follow the forward pass's, not the current thread count."""
+    import numba
+
+    layer = built(layers.Conv2D(3, 2, activation="relu"), (5, 5, 2))
+    x = RNG.standard_normal((3, 5, 5, 2)).astype(np.float32)
+    dy = RNG.standard_normal((3, 4, 4, 3)).astype(np.float32)
+    threads = numba.get_num_threads()
+    layer.forward(x)
+    expected = layer.backward(dy).copy(), layer.weights[0].grad.copy()
+    layer.forward(x)
+    try:
+        numba.set_num_threads(1)
+        got = layer.backward(dy), layer.weights[0].grad
+    finally:
+        numba.set_num_threads(threads)
+    for a, b in zip(got, expected):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
 KERAS_CASES = [
     ("Conv2D", dict(filters=3, kernel_size=3, activation="relu"), (6, 5, 2)),
     ("Conv2D", dict(filters=4, kernel_size=(2, 3), strides=2, padding="same"), (5, 7, 3)),

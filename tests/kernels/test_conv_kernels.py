@@ -220,3 +220,15 @@ def test_scratch_holds_a_block_of_either_pass():
     floats = scratch_shape(1 << 20, 288, 32, 1 << 20, 32)[1]
     assert floats == block_rows(288, 32) * 288
     assert scratch_shape(1 << 20, 288, 32)[1] == floats
+
+
+def test_backward_refuses_partials_for_another_number_of_workers():
+    case = CASES[0]
+    x, kernel, bias = random_case(case)
+    kh, kw, c, f = kernel.shape
+    z, y = run_forward(x, kernel, bias, act_ids.RELU, case, 4, workers=2)
+    dkernel_parts, dbias_parts = (np.empty(shape, np.float32) for shape in partials_shapes(kh * kw * c, f, True, 1))
+    with pytest.raises(ValueError, match="one slice per scratch slice"):
+        conv_backward(x, kernel, z, y, act_ids.RELU, geometry(case)[2], np.empty((2, 4 * kh * kw * max(c, f)), np.float32),
+                      np.ones_like(z), dkernel_parts, dbias_parts, np.empty((kh * kw * f, c), np.float32),
+                      np.empty_like(kernel), np.empty_like(bias), None)
