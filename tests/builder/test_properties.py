@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from datetime import timedelta
 
 import numpy as np
 import pytest
@@ -35,8 +36,10 @@ from builder.training import forward
 TYPES = {t.name: t for t in layer_types()}
 TRIED: Counter = Counter()
 
-# Deterministic in CI: the same examples on every run, no example database.
+# Deterministic in CI: the same examples on every run, no example database. Arguments, shapes
+# and summaries are pure Python: 2 s per example is generous on a busy machine.
 CI = dict(derandomize=True, database=None, print_blob=True)
+PURE_RULES = timedelta(seconds=2)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -312,7 +315,7 @@ def layer_arguments(draw, type_name: str, invalid: bool = False):
 
 
 # -- building layers from arguments ----------------------------------------------------------
-@settings(**CI, max_examples=600, deadline=None)
+@settings(**CI, max_examples=600, deadline=PURE_RULES)
 @given(data=st.data(), type_name=st.sampled_from(sorted(TYPES)))
 def test_random_hyper_parameters_build_a_layer_or_raise_config_error(data, type_name):
     kwargs, refused = data.draw(layer_arguments(type_name, invalid=True))
@@ -327,7 +330,7 @@ def test_random_hyper_parameters_build_a_layer_or_raise_config_error(data, type_
     assert again.get_config() == layer.get_config()
 
 
-@settings(**CI, max_examples=200, deadline=None)
+@settings(**CI, max_examples=200, deadline=PURE_RULES)
 @given(data=st.data(), type_name=st.sampled_from(sorted(TYPES)))
 def test_valid_hyper_parameters_build_a_layer_that_round_trips(data, type_name):
     kwargs, _ = data.draw(layer_arguments(type_name))
@@ -414,7 +417,7 @@ def check_rows_follow_keras(layers, input_shape):
     return rows
 
 
-@settings(**CI, max_examples=700, deadline=None)
+@settings(**CI, max_examples=700, deadline=PURE_RULES)
 @given(stack=random_stack(), input_shape=input_shapes(), line_length=st.integers(10, 200))
 def test_random_stacks_infer_keras_shapes_or_report_the_error(stack, input_shape, line_length):
     TRIED["random stacks (shape inference)"] += 1
@@ -426,7 +429,7 @@ def test_random_stacks_infer_keras_shapes_or_report_the_error(stack, input_shape
         assert errors[0] in text
 
 
-@settings(**CI, max_examples=200, deadline=None)
+@settings(**CI, max_examples=200, deadline=PURE_RULES)
 @given(stack=random_stack(), input_shape=input_shapes(max_dim=1 << 20))
 def test_shape_inference_on_huge_inputs_allocates_nothing_and_follows_keras(stack, input_shape):
     """Shapes of a million steps or pixels: pure arithmetic, whatever the counts reach."""
@@ -435,7 +438,7 @@ def test_shape_inference_on_huge_inputs_allocates_nothing_and_follows_keras(stac
     summary_text("huge", rows)
 
 
-@settings(**CI, max_examples=200, deadline=None)
+@settings(**CI, max_examples=200, deadline=PURE_RULES)
 @given(stack=random_stack(), input_shape=input_shapes())
 def test_sequential_add_refuses_exactly_the_layers_keras_would(stack, input_shape):
     """add() raises ShapeError (and adds nothing) exactly where Keras's rules fail; the
@@ -465,7 +468,7 @@ def test_sequential_add_refuses_exactly_the_layers_keras_would(stack, input_shap
     assert lines and "Total params" in lines[0]
 
 
-@settings(**CI, max_examples=100, deadline=None)
+@settings(**CI, max_examples=100, deadline=PURE_RULES)
 @given(stack=random_stack())
 def test_stacks_without_an_input_shape_have_unknown_rows_and_a_summary(stack):
     TRIED["random stacks without an input shape"] += 1
@@ -624,7 +627,8 @@ def keras_layer(keras, layer):
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(data=st.data())
 def test_valid_stacks_match_keras_output_shape_and_parameter_count(type_name, data):
-    """Three stacks holding each layer type (87 small Keras models, about 30 ms each)."""
+    """Three stacks holding each layer type (87 small Keras models, about 30 ms each; no
+    deadline, since the first example imports Keras and torch)."""
     keras = keras_or_skip()
     stack, input_shape = data.draw(valid_stack(type_name, max_layers=4))
     TRIED["valid stacks cross-checked with Keras"] += 1
