@@ -92,9 +92,12 @@ def _check_weights(model, arrays: list, path) -> None:
     if found != needed or any(a.dtype.kind != "f" for a in arrays):
         raise SeqStudioError(
             f"{path}: weights.npz does not fit the model: it holds {len(found)} arrays of shapes "
-            f"{found[:6]}{'...' if len(found) > 6 else ''}, the layers need {needed[:6]}{'...' if len(needed) > 6 else ''} "
-            "(floating point)"
+            f"{_first(found)}, the layers need {len(needed)} of shapes {_first(needed)} (floating point)"
         )
+
+
+def _first(shapes: list, n: int = 6) -> str:
+    return ", ".join(map(str, shapes[:n])) + (", ..." if len(shapes) > n else "")
 
 
 def _compile(model, compiled, state: dict, custom_objects, path) -> None:

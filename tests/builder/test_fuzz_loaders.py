@@ -500,7 +500,8 @@ def test_imported_keras_code_reads_or_raises_seqstudio_error(keras_scripts, data
         source = data.draw(mutated(source.encode())).decode("utf-8", "replace")
     elif mode == "line":
         lines = source.splitlines()
-        lines[data.draw(st.integers(0, len(lines) - 1))] = data.draw(st.sampled_from(ODD_LINES) | st.sampled_from(lines))
+        replacement = data.draw(st.sampled_from(ODD_LINES) | st.sampled_from(lines))
+        lines[data.draw(st.integers(0, len(lines) - 1))] = replacement
         source = "\n".join(lines)
     else:
         numbers = list(re.finditer(r"\b\d+(\.\d+)?\b", source))
