@@ -174,6 +174,11 @@ def activation_backward(dy, z, y, act, dz, dbias):
         _column_sums_kernel[blocks_for(dy.shape[1]), 128](dz, dbias)
 
 
+def column_sums(a, out):
+    """out (n,) = the sums of the columns of a (m, n)."""
+    _column_sums_kernel[blocks_for(a.shape[1]), 128](a, out)
+
+
 def _keep_scale(rate):
     """1 / (1 - rate) rounded to float32 once, as the CPU kernel does."""
     return np.float32(1.0 / (1.0 - rate))
