@@ -31,7 +31,7 @@ _INV_SQRT2 = 0.7071067811865476
 _INV_SQRT_2PI = 0.3989422804014327
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _sigmoid(z):
     if z >= 0.0:
         return 1.0 / (1.0 + math.exp(-z))
@@ -39,7 +39,7 @@ def _sigmoid(z):
     return e / (1.0 + e)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def scalar_forward(z, act):
     """The activation of one value (float64 arithmetic, rounded by the caller's store)."""
     if act == RELU:
@@ -69,7 +69,7 @@ def scalar_forward(z, act):
     return z
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def scalar_derivative(z, y, act):
     """d act(z) / dz given the input z and the output y = act(z)."""
     if act == RELU:
@@ -101,7 +101,7 @@ def scalar_derivative(z, y, act):
     return 1.0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _softmax_rows(z, y):
     rows, cols = z.shape
     for i in range(rows):
@@ -119,7 +119,7 @@ def _softmax_rows(z, y):
             y[i, j] *= inv
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def bias_activation_forward(z, bias, act, y):
     """y = act(z + bias), row-wise on 2-D views; z is updated in place to z + bias.
 
@@ -139,7 +139,7 @@ def bias_activation_forward(z, bias, act, y):
         _softmax_rows(z, y)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def activation_backward(dy, z, y, act, dz, dbias):
     """dz = dy * act'(z) on 2-D views; when dbias is not empty, dbias = column sums of dz.
 

@@ -73,7 +73,7 @@ def partials_shapes(row_width, filters, use_bias, workers=None):
     return (workers, 2, row_width, filters), (workers, 2, filters if use_bias else 0)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _bias_activation(z, bias, act, y, in_place):
     """bias_activation_forward(z, bias, act, y); in_place says y is z. Relu and linear in
     place run here on 1-D row views: 7x faster than the generic loop, which LLVM cannot
@@ -94,7 +94,7 @@ def _bias_activation(z, bias, act, y, in_place):
         bias_activation_forward(z, bias, act, y)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _activation_grad(dy, z, y, act, dbias):
     """dz = dy * act'(z) written over z, and dbias (unless empty) = column sums of dz. For relu
     and linear z may hold the output (same sign); their loops run here on 1-D row views
@@ -119,12 +119,12 @@ def _activation_grad(dy, z, y, act, dbias):
         activation_backward(dy, z, y, act, z, dbias)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _block_range(worker, workers, blocks):
     return worker * blocks // workers, (worker + 1) * blocks // workers
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _copy(src, dst):
     """dst[:] = src[:len(dst)] for 1-D views (loops indexed from 0 vectorise; index arithmetic
     on 2-D arrays did not, and gathers ran 4x slower)."""
@@ -132,13 +132,13 @@ def _copy(src, dst):
         dst[k] = src[k]
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _zero(dst):
     for k in range(dst.shape[0]):
         dst[k] = 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def gather_patches(x, window, out_h, out_w, r0, r1, cols):
     """cols[:r1 - r0] = the receptive fields of output pixels r0..r1 (flat over n*out_h*out_w),
     each ordered (kh, kw, c) as the kernel's rows, zeros where it reaches into the padding.
@@ -179,7 +179,7 @@ def gather_patches(x, window, out_h, out_w, r0, r1, cols):
                         _copy(x[s, p, q], dst[b * c : (b + 1) * c])
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def gather_transposed(dz, window, h, w, r0, r1, cols):
     """cols[:r1 - r0] = for input pixels r0..r1 (flat over n*h*w), the dz rows of the output
     pixels whose windows covered them, ordered (kh, kw, filters) by the tap that did, zeros
@@ -207,7 +207,7 @@ def gather_transposed(dz, window, h, w, r0, r1, cols):
                     _zero(dst)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def conv_forward_blocks(x, kernel2d, bias, act, window, out_h, out_w, scratch, block, z, y, in_place):
     """z = conv(x, kernel2d) + bias and y = act(z) on 2-D (n*out_h*out_w, filters) views, each
     worker on its own share of the blocks. in_place says y is z."""
@@ -226,7 +226,7 @@ def conv_forward_blocks(x, kernel2d, bias, act, window, out_h, out_w, scratch, b
             _bias_activation(z[r0:r1], bias, act, y[r0:r1], in_place)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def conv_weight_grads(x, z, y, act, dy, window, out_h, out_w, scratch, block, dkernel_parts, dbias_parts):
     """On 2-D (n*out_h*out_w, filters) views: dz = dy * act'(z) written over z; per worker w,
     dkernel_parts[w, 0] = the sum over its blocks of columns^T dz and dbias_parts[w, 0] (when
@@ -253,7 +253,7 @@ def conv_weight_grads(x, z, y, act, dy, window, out_h, out_w, scratch, block, dk
             dkernel += block_dkernel
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def conv_input_grad(dz, kernel_t, window, as_convolution, scratch, block, dx):
     """dx (n, h, w, c) from dz (n, out_h, out_w, filters) and the kernel transposed to
     (kh*kw*filters, c), block by block of input pixels: by gather_transposed, or, when

@@ -4,7 +4,7 @@ backward. Indices arrive as integer-valued float32 (the engine feeds float array
 from numba import njit
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def embedding_indices(x, vocabulary, ids):
     """ids = int(x) for every value; returns the position of the first value outside
     [0, vocabulary) (NaN included), or -1 when all are valid."""
@@ -16,7 +16,7 @@ def embedding_indices(x, vocabulary, ids):
     return -1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def embedding_forward(ids, table, out):
     """out[n] = table[ids[n]]; ids must be valid (see `embedding_indices`)."""
     dim = table.shape[1]
@@ -26,7 +26,7 @@ def embedding_forward(ids, table, out):
             out[n, d] = table[row, d]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def embedding_backward(ids, dy, dtable):
     """dtable = 0, then dtable[ids[n]] += dy[n] (repeated indices accumulate)."""
     dtable[:] = 0.0

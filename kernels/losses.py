@@ -20,18 +20,18 @@ EPSILON = float(np.float32(1e-7))
 ONE_MINUS_EPSILON = float(np.float32(1.0 - 1e-7))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _clip(x, low, high):
     return min(max(x, low), high)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _inside(x, low, high):
     """1.0 where clip(x, low, high) passes its gradient through, else 0.0."""
     return 1.0 if low <= x <= high else 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _row_sum(a, i):
     s = 0.0
     for j in range(a.shape[1]):
@@ -39,7 +39,7 @@ def _row_sum(a, i):
     return s
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _row_log_sum_exp(z, i):
     m = z[i, 0]
     for j in range(1, z.shape[1]):
@@ -51,7 +51,7 @@ def _row_log_sum_exp(z, i):
     return m + math.log(s)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def categorical_crossentropy(y_true, y_pred, label_smoothing, grad):
     """Mean over rows of -sum_j t_j log(clip(p_j / sum(p))), with t smoothed towards 1/C."""
     rows, classes = y_pred.shape
@@ -76,7 +76,7 @@ def categorical_crossentropy(y_true, y_pred, label_smoothing, grad):
     return total * scale
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def categorical_crossentropy_logits(y_true, logits, label_smoothing, grad):
     """Mean over rows of -sum_j t_j log_softmax(z)_j; gradient softmax(z) * sum(t) - t."""
     rows, classes = logits.shape
@@ -97,7 +97,7 @@ def categorical_crossentropy_logits(y_true, logits, label_smoothing, grad):
     return total * scale
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def sparse_categorical_crossentropy(labels, y_pred, grad):
     """categorical_crossentropy with one-hot targets given as class ids (float32 values)."""
     rows, classes = y_pred.shape
@@ -116,7 +116,7 @@ def sparse_categorical_crossentropy(labels, y_pred, grad):
     return total * scale
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def sparse_categorical_crossentropy_logits(labels, logits, grad):
     rows, classes = logits.shape
     scale = 1.0 / rows
@@ -131,7 +131,7 @@ def sparse_categorical_crossentropy_logits(labels, logits, grad):
     return total * scale
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def binary_crossentropy(y_true, y_pred, label_smoothing, grad):
     """Mean of -(t log c + (1 - t) log(1 - c)), c = clip(p), t smoothed towards 0.5; flat."""
     n = y_pred.shape[0]
@@ -149,7 +149,7 @@ def binary_crossentropy(y_true, y_pred, label_smoothing, grad):
     return total * scale
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def binary_crossentropy_logits(y_true, logits, label_smoothing, grad):
     """Stable logistic loss max(z, 0) - z t + log(1 + exp(-|z|)); gradient sigmoid(z) - t."""
     n = logits.shape[0]
@@ -167,7 +167,7 @@ def binary_crossentropy_logits(y_true, logits, label_smoothing, grad):
     return total * scale
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def mean_squared_error(y_true, y_pred, grad):
     n = y_pred.shape[0]
     scale = 1.0 / n
@@ -179,7 +179,7 @@ def mean_squared_error(y_true, y_pred, grad):
     return total * scale
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def mean_absolute_error(y_true, y_pred, grad):
     """Mean of |p - t|; the gradient is sign(p - t), 0 where p == t (as torch's abs)."""
     n = y_pred.shape[0]
@@ -192,7 +192,7 @@ def mean_absolute_error(y_true, y_pred, grad):
     return total * scale
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def huber(y_true, y_pred, delta, grad):
     """Mean of 0.5 e^2 where |e| <= delta, else delta |e| - 0.5 delta^2 (e = p - t)."""
     n = y_pred.shape[0]
@@ -209,7 +209,7 @@ def huber(y_true, y_pred, delta, grad):
     return total * scale
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def kl_divergence(y_true, y_pred, grad):
     """Mean over rows of sum_j t_j log(t_j / p_j), both clipped to [EPSILON, 1]."""
     rows, classes = y_pred.shape
@@ -225,7 +225,7 @@ def kl_divergence(y_true, y_pred, grad):
     return total * scale
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def hinge(y_true, y_pred, grad):
     """Mean of max(1 - t p, 0); labels all in {0, 1} are first mapped to {-1, 1} (Keras)."""
     n = y_pred.shape[0]
@@ -247,7 +247,7 @@ def hinge(y_true, y_pred, grad):
     return total * scale
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def poisson(y_true, y_pred, grad):
     """Mean of p - t log(p + EPSILON)."""
     n = y_pred.shape[0]

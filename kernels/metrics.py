@@ -9,7 +9,7 @@ than k scores are strictly greater than its own.
 from numba import njit
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _row_argmax(a, i):
     best = 0
     for j in range(1, a.shape[1]):
@@ -18,7 +18,7 @@ def _row_argmax(a, i):
     return best
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _in_top_k(scores, i, label, k):
     target = scores[i, label]
     greater = 0
@@ -28,7 +28,7 @@ def _in_top_k(scores, i, label, k):
     return greater < k
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def binary_accuracy_count(y_true, y_pred, threshold):
     """Elements where (p > threshold) as 0/1 equals t; flat views."""
     hits = 0
@@ -39,7 +39,7 @@ def binary_accuracy_count(y_true, y_pred, threshold):
     return hits
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def categorical_accuracy_count(y_true, y_pred):
     """Rows where argmax(t) == argmax(p)."""
     hits = 0
@@ -49,7 +49,7 @@ def categorical_accuracy_count(y_true, y_pred):
     return hits
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def sparse_categorical_accuracy_count(labels, y_pred):
     """Rows where the class id equals argmax(p)."""
     hits = 0
@@ -59,7 +59,7 @@ def sparse_categorical_accuracy_count(labels, y_pred):
     return hits
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def top_k_categorical_accuracy_count(y_true, y_pred, k):
     """Rows where argmax(t) is among the k highest scores of p."""
     hits = 0
@@ -69,7 +69,7 @@ def top_k_categorical_accuracy_count(y_true, y_pred, k):
     return hits
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def sparse_top_k_categorical_accuracy_count(labels, y_pred, k):
     """Rows where the class id is among the k highest scores of p."""
     hits = 0

@@ -15,12 +15,12 @@ _BLOCK_VALUES = 1 << 14
 _MAX_BLOCKS = 64
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _row_blocks(rows, cols):
     return max(1, min((rows * cols) // _BLOCK_VALUES, rows, _MAX_BLOCKS))
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def batch_moments(x, mean, var):
     """Per-channel mean and biased variance of x (rows, channels) into mean and var (channels,).
 
@@ -54,7 +54,7 @@ def batch_moments(x, mean, var):
         var[c] = total / rows
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def inverse_std(var, epsilon, inv_std):
     """inv_std = 1 / sqrt(var + epsilon), in float32 as Keras computes it."""
     eps = np.float32(epsilon)
@@ -62,7 +62,7 @@ def inverse_std(var, epsilon, inv_std):
         inv_std[c] = np.float32(1.0) / np.sqrt(var[c] + eps)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def moving_average_update(moving, batch, momentum):
     """moving = moving * momentum + batch * (1 - momentum), Keras's update of the moving stats."""
     keep = np.float32(momentum)
@@ -71,7 +71,7 @@ def moving_average_update(moving, batch, momentum):
         moving[c] = moving[c] * keep + batch[c] * take
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def batch_norm_apply(x, mean, inv_std, gamma, beta, y):
     """y = (x - mean) * (inv_std * gamma) + beta, per channel of x (rows, channels)."""
     rows, cols = x.shape
@@ -85,7 +85,7 @@ def batch_norm_apply(x, mean, inv_std, gamma, beta, y):
                 y[r, c] = (x[r, c] - mean[c]) * scale[c] + beta[c]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def batch_norm_param_grads(x, dy, mean, inv_std, dgamma, dbeta):
     """dbeta = sum of dy and dgamma = sum of dy * x_hat over the rows, x_hat recomputed from x."""
     rows, cols = x.shape
@@ -108,7 +108,7 @@ def batch_norm_param_grads(x, dy, mean, inv_std, dgamma, dbeta):
         dbeta[c] = sum_beta
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def batch_norm_train_input_grad(x, dy, mean, inv_std, gamma, dgamma, dbeta, dx):
     """dx when the statistics are the batch's own, so they depend on x too:
     dx = gamma * inv_std * (dy - dbeta / n - x_hat * dgamma / n), with dgamma and dbeta the sums
@@ -130,7 +130,7 @@ def batch_norm_train_input_grad(x, dy, mean, inv_std, gamma, dgamma, dbeta, dx):
                 dx[r, c] = scale[c] * (dy[r, c] - mean_beta[c] - x_hat * mean_gamma[c])
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def batch_norm_inference_input_grad(dy, inv_std, gamma, dx):
     """dx = dy * gamma * inv_std: with fixed (moving) statistics the layer is affine in x."""
     rows, cols = dy.shape
@@ -144,7 +144,7 @@ def batch_norm_inference_input_grad(dy, inv_std, gamma, dx):
                 dx[r, c] = dy[r, c] * scale[c]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def layer_norm_forward(x, gamma, beta, epsilon, mean, inv_std, y):
     """Normalise each row of x (rows, features) by its own mean and biased variance, then
     y = x_hat * gamma + beta; mean and inv_std (rows,) are kept for the backward pass."""
@@ -167,7 +167,7 @@ def layer_norm_forward(x, gamma, beta, epsilon, mean, inv_std, y):
             y[r, c] = (x[r, c] - m32) * inv * gamma[c] + beta[c]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def layer_norm_backward(x, dy, mean, inv_std, gamma, dgamma, dbeta, dx, need_dx):
     """dgamma, dbeta (features,) summed over rows; when need_dx, per row
     dx = inv_std * (g - mean(g) - x_hat * mean(g * x_hat)) with g = dy * gamma."""

@@ -19,7 +19,7 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True, fastmath={"reassoc"})
+@njit(cache=True, nogil=True, fastmath={"reassoc"})
 def squared_norm(x):
     """Sum of squares of a flat float32 vector, accumulated in float64 (reassociated, so
     that the loop vectorises; NaN and inf still propagate)."""
@@ -30,7 +30,7 @@ def squared_norm(x):
     return total
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _prepared(g, scale, clip):
     g = g * scale
     if clip > 0:
@@ -41,7 +41,7 @@ def _prepared(g, scale, clip):
     return g
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def sgd_update(params, grads, scale, clip, lr, momentum, nesterov, velocity):
     """Plain: w -= lr*g. With momentum: m = momentum*m - lr*g; w += m (nesterov:
     w += momentum*m - lr*g)."""
@@ -60,7 +60,7 @@ def sgd_update(params, grads, scale, clip, lr, momentum, nesterov, velocity):
             params[i] += m
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def rmsprop_update(params, grads, scale, clip, lr, rho, epsilon, momentum, centered,
                    velocity, average_grad, momentum_buf):
     """v = rho*v + (1-rho)*g^2; step = lr*g / sqrt(v + eps) (centered: v - a^2 + eps with
@@ -85,7 +85,7 @@ def rmsprop_update(params, grads, scale, clip, lr, rho, epsilon, momentum, cente
         params[i] -= step
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def adagrad_update(params, grads, scale, clip, lr, epsilon, accumulator):
     """acc += g^2; w -= lr*g / sqrt(acc + eps)."""
     scale, clip, lr, epsilon = np.float32(scale), np.float32(clip), np.float32(lr), np.float32(epsilon)
@@ -96,7 +96,7 @@ def adagrad_update(params, grads, scale, clip, lr, epsilon, accumulator):
         params[i] -= lr * g / math.sqrt(acc + epsilon)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def adam_update(params, grads, scale, clip, alpha, beta_1, beta_2, epsilon, amsgrad,
                 momentum, velocity, velocity_hat):
     """m += (g-m)(1-b1); v += (g^2-v)(1-b2); (amsgrad: v_hat = max(v_hat, v), used for v);
@@ -117,7 +117,7 @@ def adam_update(params, grads, scale, clip, alpha, beta_1, beta_2, epsilon, amsg
         params[i] -= m * alpha / (math.sqrt(v) + epsilon)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def adadelta_update(params, grads, scale, clip, lr, rho, epsilon, accumulated_grad, accumulated_delta):
     """ag = rho*ag + (1-rho)*g^2; d = -sqrt(ad+eps)*g / sqrt(ag+eps);
     ad = rho*ad + (1-rho)*d^2; w += lr*d."""
@@ -133,7 +133,7 @@ def adadelta_update(params, grads, scale, clip, lr, rho, epsilon, accumulated_gr
         params[i] += lr * delta
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def adamax_update(params, grads, scale, clip, lr, beta_1, beta_2, epsilon, bias_1, momentum, norm):
     """m += (g-m)(1-b1); u = max(b2*u, |g|); w -= lr*m / ((1-b1^t)*(u+eps)), bias_1 = 1-b1^t."""
     scale, clip, lr, epsilon = np.float32(scale), np.float32(clip), np.float32(lr), np.float32(epsilon)
@@ -148,7 +148,7 @@ def adamax_update(params, grads, scale, clip, lr, beta_1, beta_2, epsilon, bias_
         params[i] -= lr * m / (bias_1 * (u + epsilon))
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def nadam_update(params, grads, scale, clip, lr, beta_1, beta_2, epsilon, m_coef, g_coef, bias_2,
                  momentum, velocity):
     """m += (g-m)(1-b1); v += (g^2-v)(1-b2); m_hat = m_coef*m + g_coef*g;

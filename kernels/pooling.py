@@ -13,7 +13,7 @@ import numpy as np
 from numba import njit, prange
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def max_pool_forward(x, window, y, argmax):
     """y (n, out_h, out_w, c) = window maxima of x (n, h, w, c); argmax (int32, like y)
     = the flat spatial index of each maximum.
@@ -52,7 +52,7 @@ def max_pool_forward(x, window, y, argmax):
                             where[k] = here
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def max_pool_backward(dy, argmax, dx):
     """dx (n, h, w, c): each dy element added at the input position its maximum came from."""
     n, h, w, c = dx.shape
@@ -69,7 +69,7 @@ def max_pool_backward(dy, argmax, dx):
                     flat[wheres[k] * c + k] += grads[k]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def avg_pool_forward(x, window, y):
     """y (n, out_h, out_w, c) = window means of x (n, h, w, c) over the unpadded elements."""
     ph, pw, sh, sw, pad_top, pad_left = window
@@ -94,14 +94,14 @@ def avg_pool_forward(x, window, y):
                 y[s, i, j, k] *= inv
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _first_window(position, pad, pool, stride):
     """The first output index whose window (start = index*stride - pad) reaches `position`."""
     reach = position + pad - pool + 1
     return 0 if reach <= 0 else (reach + stride - 1) // stride
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def avg_pool_backward(dy, window, dx):
     """dx (n, h, w, c): each input element gathers dy / count from every window holding it."""
     ph, pw, sh, sw, pad_top, pad_left = window
@@ -126,7 +126,7 @@ def avg_pool_backward(dy, window, dx):
                         dx[s, p, q, k] += dy[s, i, j, k] * inv
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def global_avg_forward(x, y):
     """y (n, c) = the mean of x (n, positions, c) over its positions."""
     n, length, c = x.shape
@@ -141,7 +141,7 @@ def global_avg_forward(x, y):
             y[s, k] *= inv
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def global_avg_backward(dy, dx):
     """dx (n, positions, c) = dy (n, c) / positions at every position."""
     n, length, c = dx.shape
@@ -152,7 +152,7 @@ def global_avg_backward(dy, dx):
                 dx[s, t, k] = dy[s, k] * inv
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def global_max_forward(x, y, argmax):
     """y (n, c) = the maximum of x (n, positions, c) over its positions; argmax (int32,
     like y) = the position of the first maximum."""
@@ -170,7 +170,7 @@ def global_max_forward(x, y, argmax):
                     argmax[s, k] = t
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def global_max_backward(dy, argmax, dx):
     """dx (n, positions, c): dy at each maximum's position, zeros elsewhere."""
     n, length, c = dx.shape

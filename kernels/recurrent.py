@@ -28,10 +28,10 @@ EMPTY3 = np.empty((0, 0, 0), dtype=np.float32)
 
 # Gate activations run as branch-free loops that LLVM vectorizes (error_model="numpy" drops
 # the division-by-zero checks that would stop it); other activations take the scalar path.
-_FAST = dict(cache=True, error_model="numpy")
+_FAST = dict(cache=True, nogil=True, error_model="numpy")
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _tanh(x):
     """tanh in float32 as a rational function on [-9, 9] (Eigen's fast tanh: a few ulps)."""
     x = min(max(x, np.float32(-9.0)), np.float32(9.0))
@@ -48,12 +48,12 @@ def _tanh(x):
     return p * x / q
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _sigmoid(x):
     return np.float32(0.5) + np.float32(0.5) * _tanh(np.float32(0.5) * x)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _activate(z, out, start, stop, act):
     """out[j] = act(z[j]) for j in [start, stop) of two rows."""
     if act == SIGMOID:
@@ -67,7 +67,7 @@ def _activate(z, out, start, stop, act):
             out[j] = scalar_forward(z[j], act)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _derivatives(z, y, out, start, stop, act):
     """out[j] = act'(z[j]) given y[j] = act(z[j]), for j in [start, stop) of three rows."""
     if act == SIGMOID:
@@ -81,7 +81,7 @@ def _derivatives(z, y, out, start, stop, act):
             out[j] = scalar_derivative(z[j], y[j], act)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def to_time_major(x, reverse, mask, out):
     """out[t, b] = x[b, t'] * mask[b] with t' = T-1-t when reverse; mask may be EMPTY2."""
     batch, steps, features = x.shape
@@ -94,7 +94,7 @@ def to_time_major(x, reverse, mask, out):
                 out[t, b, f] = v * mask[b, f] if masked else v
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def from_time_major(src, reverse, mask, out):
     """out[b, t'] = src[t, b] * mask[b]: the inverse of `to_time_major` (mask may be EMPTY2)."""
     steps, batch, features = src.shape
@@ -133,7 +133,7 @@ def projection_backward(x_tm, kernel, h_prev, dxp, dhp, dkernel, drecurrent, dbi
         np.dot(dxp2, kernel.T, out=dx_tm.reshape(rows, features))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _recurrent_input(hs, t, rmask, hm):
     """The state the recurrent matmul of step t sees: hs[t], or hs[t] * rmask stored in hm[t]."""
     if rmask.shape[0] == 0:
@@ -145,7 +145,7 @@ def _recurrent_input(hs, t, rmask, hm):
     return hm[t]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _mask_into(rec, rmask, dh):
     """dh = rec * rmask (rmask may be EMPTY2)."""
     if rmask.shape[0] == 0:
@@ -157,7 +157,7 @@ def _mask_into(rec, rmask, dh):
             dh[b, j] = rec[b, j] * rmask[b, j]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _masked_add(direct, rec, rmask, dh):
     """dh = direct + rec * rmask (rmask may be EMPTY2)."""
     batch, units = dh.shape

@@ -9,7 +9,7 @@ import numpy as np
 from numba import njit, prange
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def zero_pad_2d(x, top, left, y):
     """y (n, h + top + bottom, w + left + right, c) = x (n, h, w, c) framed by zeros."""
     n, h, w, c = x.shape
@@ -34,7 +34,7 @@ def zero_pad_2d(x, top, left, y):
                     y[s, i, j, k] = zero
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def crop_2d(dy, top, left, dx):
     """dx (n, h, w, c) = the window of dy starting at (top, left): the gradient of zero padding."""
     n, h, w, c = dx.shape
@@ -45,7 +45,7 @@ def crop_2d(dy, top, left, dx):
                     dx[s, i, j, k] = dy[s, top + i, left + j, k]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def upsample_nearest_2d(x, size_h, size_w, y):
     """y (n, h * size_h, w * size_w, c): every pixel of x (n, h, w, c) repeated in a block."""
     n, h, w, c = x.shape
@@ -58,7 +58,7 @@ def upsample_nearest_2d(x, size_h, size_w, y):
                     y[s, i, j, k] = x[s, src_i, src_j, k]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def upsample_nearest_2d_backward(dy, size_h, size_w, dx):
     """dx (n, h, w, c): each pixel's gradient is the sum of dy over the block it was copied to."""
     n, h, w, c = dx.shape
@@ -73,7 +73,7 @@ def upsample_nearest_2d_backward(dy, size_h, size_w, dx):
                             dx[s, i, j, k] += dy[s, i * size_h + a, j * size_w + b, k]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def repeat_vector(x, y):
     """y (n, times, features) = x (n, features) repeated `times` times along a new axis."""
     n, times, features = y.shape
@@ -83,7 +83,7 @@ def repeat_vector(x, y):
                 y[s, t, f] = x[s, f]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def repeat_vector_backward(dy, dx):
     """dx (n, features) = dy (n, times, features) summed over the repeats."""
     n, times, features = dy.shape
@@ -95,7 +95,7 @@ def repeat_vector_backward(dy, dx):
                 dx[s, f] += dy[s, t, f]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def channel_dropout(x, uniform, rate, y):
     """y (n, positions, c) = x / (1 - rate) on the channels where uniform (n, c) >= rate, else 0:
     one draw per sample and channel drops the channel at every position (spatial dropout).
