@@ -25,6 +25,7 @@ _LAZY = {
     "to_categorical": ("utils", "to_categorical"),
     "set_random_seed": ("random", "set_random_seed"),
     "load_model": ("saving", "load_model"),
+    "available_devices": ("devices", "available_devices"),
 }
 
 __all__ = [*_LAZY, "SeqStudioError", "ConfigError", "ShapeError", "DataError"]

@@ -1,27 +1,67 @@
-"""Which compute devices this machine offers: always the CPU, and CUDA where Numba sees a GPU
-or its CUDA simulator is enabled (NUMBA_ENABLE_CUDASIM=1).
+"""Which compute devices this machine offers, and which one a compile(device=...) takes.
 
-numba.cuda (the optional `numba-cuda` package) is imported only when asked, so the CPU-only
-install never pays for it and never fails on it.
+Always the CPU; CUDA where Numba sees a GPU or its CUDA simulator is enabled
+(NUMBA_ENABLE_CUDASIM=1). numba.cuda (the optional `numba-cuda` package) is imported only
+when asked, so the CPU-only install never pays for it and never fails on it.
+
+The simulator runs kernels in Python, about a thousand times slower than the CPU: it is a
+test tool, so "auto" takes CUDA only for a real GPU, while an explicit "cuda" accepts it.
 """
 
 import importlib
 import os
 
+from .errors import ConfigError
+
+DEVICE_CHOICES = ("auto", "cpu", "cuda")
+
+
+def _cuda_module():
+    try:
+        return importlib.import_module("numba.cuda")
+    except Exception:  # absent or broken numba-cuda: the CPU still works
+        return None
+
+
+def _simulated() -> bool:
+    return os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
+
 
 def _cuda_present():
-    try:
-        cuda = importlib.import_module("numba.cuda")
-    except Exception:  # absent or broken numba-cuda: the CPU still works
+    cuda = _cuda_module()
+    if cuda is None:
         return False
-    if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
+    if _simulated():
         return True
+    return _gpu_available(cuda)
+
+
+def _gpu_available(cuda) -> bool:
     try:
         return bool(cuda.is_available())
     except Exception:  # a driver that fails to load counts as no GPU
         return False
 
 
+def gpu_present() -> bool:
+    """Whether a real CUDA GPU is usable (the simulator does not count)."""
+    if _simulated():
+        return False
+    cuda = _cuda_module()
+    return cuda is not None and _gpu_available(cuda)
+
+
 def available_devices():
     """["cpu"], or ["cpu", "cuda"] where a CUDA GPU (or the simulator) is usable."""
     return ["cpu", "cuda"] if _cuda_present() else ["cpu"]
+
+
+def resolve_device(device) -> str:
+    """"cpu" or "cuda" for a compile(device=...) argument, or a ConfigError in plain words."""
+    if not isinstance(device, str) or device not in DEVICE_CHOICES:
+        raise ConfigError(f"invalid device={device!r}: expected one of {', '.join(map(repr, DEVICE_CHOICES))}")
+    if device == "auto":
+        return "cuda" if gpu_present() else "cpu"
+    if device == "cuda" and "cuda" not in available_devices():
+        raise ConfigError("device='cuda': no CUDA GPU found (install the 'cuda' extra and an NVIDIA driver)")
+    return device

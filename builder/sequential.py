@@ -11,6 +11,7 @@ from typing import Callable
 
 import numpy as np
 
+from .devices import resolve_device
 from .errors import ConfigError, SeqStudioError, ShapeError
 from .layers.base import Layer
 from .parameters import FlatParameters
@@ -36,6 +37,7 @@ class Sequential:
         self.loss = None
         self.metric_identifiers: list = []
         self.compiled = False
+        self._device = "cpu"
         self.stop_training = False
         self.history = None
         for layer in layers or []:
@@ -216,9 +218,15 @@ class Sequential:
             layer.reset_states()
 
     # -- training ----------------------------------------------------------------------------
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None) -> None:
+    @property
+    def device(self) -> str:
+        """Where fit, evaluate and predict compute: "cpu" (until compiled otherwise) or "cuda"."""
+        return self._device
+
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, device="auto") -> None:
         """Configure training: optimizer and loss by name or object, metrics by name, function
-        or `custom_metric`."""
+        or `custom_metric`; device "cpu", "cuda" (a GPU, or Numba's simulator) or "auto" (a
+        real GPU when there is one, else the CPU)."""
         from . import losses as losses_module
         from . import metrics as metrics_module
         from . import optimizers as optimizers_module
@@ -234,6 +242,17 @@ class Sequential:
         self.metric_identifiers = list(metrics)
         for identifier in self.metric_identifiers:
             metrics_module.check_identifier(identifier)
+        chosen = resolve_device(device)
+        if chosen == "cuda":
+            from .cuda import check_supported
+
+            try:
+                check_supported(self._layers, self.optimizer)
+            except ConfigError:
+                if device != "auto":
+                    raise
+                chosen = "cpu"  # "auto" takes the GPU only for models it can run; model.device tells
+        self._device = chosen
         self.compiled = True
 
     def fit(self, x, y, batch_size=None, epochs=1, verbose=1, validation_data=None, validation_split=0.0,

@@ -3,6 +3,8 @@
 `fit` checks the data against the model once, then runs batches through forward, loss,
 metrics, backward and one optimizer kernel over the flat parameters. `model.stop_training`
 is checked after every batch, so a caller (the studio's Stop button) ends a run within one.
+A model compiled for device="cuda" runs the same loop with its batches handed to a device
+session (builder/cuda); the CPU path is chosen once per call and is unchanged.
 """
 
 from __future__ import annotations
@@ -158,6 +160,18 @@ def _train_batch(model, run: _Run, flat, xb, yb) -> None:
     model.optimizer.apply(flat.values, flat.grads)
 
 
+def _device_session(model):
+    """The CUDA session of a model compiled for device="cuda" (weights uploaded), or None
+    for the CPU, whose loop stays as it is."""
+    if model.device == "cpu":
+        return None
+    from .cuda import session_for
+
+    session = session_for(model)
+    session.upload()
+    return session
+
+
 def _require_compiled(model) -> None:
     if not model.compiled:
         raise SeqStudioError("the model is not compiled: call compile(optimizer, loss) before training")
@@ -203,6 +217,11 @@ def fit(model, x, y, batch_size=None, epochs=1, verbose=1, validation_data=None,
     cbs = CallbackList(chain, model, {"epochs": int(epochs), "steps": steps, "verbose": verbose})
     flat = model.flat_parameters()
     model.optimizer.build(flat.size)
+    session = _device_session(model)
+    train_batch = _train_batch
+    if session is not None:
+        session.start_training(model.optimizer)
+        train_batch = session.train_batch
     run = _Run(model, y.shape)
     model.stop_training = False
     rng = global_rng()
@@ -214,14 +233,18 @@ def fit(model, x, y, batch_size=None, epochs=1, verbose=1, validation_data=None,
         for step in range(steps):
             index = order[step * batch : (step + 1) * batch]
             cbs.on_train_batch_begin(step)
-            _train_batch(model, run, flat, run.gather("x", x, index), run.gather("y", y, index))
+            train_batch(model, run, flat, run.gather("x", x, index), run.gather("y", y, index))
             cbs.on_train_batch_end(step, run.logs())
             if model.stop_training:
                 break
         logs = run.logs()
         if val is not None:
-            logs.update(_evaluate_arrays(model, val[0], val[1], batch).logs("val_"))
+            logs.update(_evaluate_arrays(model, val[0], val[1], batch, session=session).logs("val_"))
+        if session is not None:
+            session.download()  # the epoch-end callbacks see (and may replace) the trained weights
         cbs.on_epoch_end(epoch, logs)
+        if session is not None:
+            session.upload()
         if model.stop_training:
             break
     cbs.on_train_end()
@@ -229,13 +252,14 @@ def fit(model, x, y, batch_size=None, epochs=1, verbose=1, validation_data=None,
     return history
 
 
-def _evaluate_arrays(model, x, y, batch: int, callbacks=None) -> _Run:
+def _evaluate_arrays(model, x, y, batch: int, callbacks=None, session=None) -> _Run:
     run = _Run(model, y.shape)
     steps = math.ceil(len(x) / batch)
     index = np.arange(len(x))
     for step in range(steps):
         part = index[step * batch : (step + 1) * batch]
-        y_pred = forward(model, run.gather("x", x, part), False)
+        xb = run.gather("x", x, part)
+        y_pred = forward(model, xb, False) if session is None else session.infer(xb)
         run.loss_and_grad(run.gather("y", y, part), y_pred)
         if callbacks is not None:
             callbacks(step + 1, steps, run.logs())
@@ -255,7 +279,7 @@ def evaluate(model, x, y, batch_size=None, verbose=1):
     batch = _batch_size(model, batch_size, len(x))
     bar = Progbar(math.ceil(len(x) / batch), verbose) if verbose else None
     progress = (lambda done, total, logs: bar.update(done, logs, final=done == total)) if bar else None
-    return _results(_evaluate_arrays(model, x, y, batch, progress))
+    return _results(_evaluate_arrays(model, x, y, batch, progress, _device_session(model)))
 
 
 @_serialised
@@ -264,8 +288,10 @@ def predict(model, x, batch_size=None, verbose=0) -> np.ndarray:
     batch = _batch_size(model, batch_size, len(x))
     out = np.empty((len(x), *model.output_shape[1:]), dtype=np.float32)
     bar = Progbar(math.ceil(len(x) / batch), verbose) if verbose else None
+    session = _device_session(model)
     for step, start in enumerate(range(0, len(x), batch)):
-        out[start : start + batch] = forward(model, x[start : start + batch], False)
+        xb = x[start : start + batch]
+        out[start : start + batch] = forward(model, xb, False) if session is None else session.infer(xb)
         if bar:
             bar.update(step + 1, {}, final=start + batch >= len(x))
     return out
@@ -280,7 +306,13 @@ def train_on_batch(model, x, y):
     flat = model.flat_parameters()
     model.optimizer.build(flat.size)
     run = _Run(model, y.shape)
-    _train_batch(model, run, flat, x, y)
+    session = _device_session(model)
+    if session is None:
+        _train_batch(model, run, flat, x, y)
+    else:
+        session.start_training(model.optimizer)
+        session.train_batch(model, run, flat, x, y)
+        session.download()
     return _results(run)
 
 
@@ -289,11 +321,12 @@ def test_on_batch(model, x, y):
     _require_compiled(model)
     x, y = _prepare(model, x, y)
     _batch_size(model, len(x), len(x))
-    return _results(_evaluate_arrays(model, x, y, len(x)))
+    return _results(_evaluate_arrays(model, x, y, len(x), session=_device_session(model)))
 
 
 @_serialised
 def predict_on_batch(model, x) -> np.ndarray:
     x, _ = _prepare(model, x)
     _batch_size(model, len(x), len(x))
-    return forward(model, x, False).copy()
+    session = _device_session(model)
+    return (forward(model, x, False) if session is None else session.infer(x)).copy()
