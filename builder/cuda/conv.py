@@ -28,7 +28,7 @@ class ConvExecutor(Executor):
         layer = self.layer
         x4 = as_4d(x)
         n, channels = x4.shape[0], x4.shape[3]
-        out_h, out_w, window = layer._window(x.shape)
+        out_h, out_w, window = layer._window(tuple(x.shape))
         shape = (n, out_h, out_w, layer.filters)
         z, y = self.buffer("z", shape), self.buffer("y", shape)
         cols = self.buffer("cols", (n * out_h * out_w, math.prod(layer.kernel_size) * channels))

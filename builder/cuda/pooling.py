@@ -23,12 +23,12 @@ from .executor import Executor
 
 class PoolingExecutor(Executor):
     def forward(self, x, training):
-        shape, window = self.layer._window(x.shape)
+        shape, window = self.layer._window(tuple(x.shape))
         y = self.buffer("y", shape)
         x4 = as_4d(x)
         self._pool_forward(x4, window, y)
         self._x_shape, self._x4_shape, self._y4_shape, self._window = x.shape, x4.shape, shape, window
-        return y.reshape(self.layer.compute_output_shape(x.shape))
+        return y.reshape(self.layer.compute_output_shape(tuple(x.shape)))
 
     def backward(self, dy, need_dx):
         if not need_dx:
@@ -62,7 +62,7 @@ class GlobalPoolingExecutor(Executor):
         y = self.buffer("y", (n, channels))
         self._pool_forward(x3, y)
         self._x_shape, self._x3_shape = x.shape, x3.shape
-        return y.reshape(self.layer.compute_output_shape(x.shape))
+        return y.reshape(self.layer.compute_output_shape(tuple(x.shape)))
 
     def backward(self, dy, need_dx):
         if not need_dx:
