@@ -2,7 +2,8 @@
 
 Sections: `mlp` (the seed's two MLPs), `seed` (its convnets and LSTMs), `memory` (peak memory
 of the VGG-like training per framework), `studio` (the window's figures, measured by
-`python -m ui.bench` in a subprocess so that builder never imports Qt).
+`python -m ui.bench` in a subprocess so that builder never imports Qt). `--device cuda` runs
+SeqStudio's side of `mlp` and `seed` on the GPU (PyTorch stays on the CPU, the reference).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+
+from ..errors import ConfigError
 
 SECTIONS = ("mlp", "seed", "memory", "studio")
 
@@ -19,20 +22,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"run only this section (repeatable): {', '.join(SECTIONS)}")
     parser.add_argument("--epochs", type=int, default=30, metavar="N", help="epochs of the MLP section")
     parser.add_argument("--repeats", type=int, default=3, metavar="N", help="repetitions of the MLP section (best kept)")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                        help="where SeqStudio trains in the mlp and seed sections (cuda needs a GPU)")
+
+
+def check_device(device: str) -> None:
+    """A benchmark on "cuda" needs a real GPU: Numba's simulator would time Python."""
+    from ..devices import gpu_present
+
+    if device == "cuda" and not gpu_present():
+        raise ConfigError("bench --device cuda: no CUDA GPU found (install the 'cuda' extra and an NVIDIA driver; "
+                          "Numba's CUDA simulator is not timed)")
 
 
 def run(args, print_fn=print) -> None:
     sections = args.only or SECTIONS
+    device = getattr(args, "device", "cpu")
+    check_device(device)
     if "mlp" in sections:
         from .mlp import run as run_mlp
 
-        print_fn("== the seed's MLPs (1,000 x 20, batch 128) ==")
-        run_mlp(epochs=args.epochs, repeats=args.repeats, print_fn=print_fn)
+        print_fn(f"== the seed's MLPs (1,000 x 20, batch 128), SeqStudio on {device} ==")
+        run_mlp(epochs=args.epochs, repeats=args.repeats, print_fn=print_fn, device=device)
     if "seed" in sections:
         from .seed_models import run as run_seed
 
-        print_fn("\n== the seed's convnets and LSTMs ==")
-        run_seed(print_fn=print_fn)
+        print_fn(f"\n== the seed's convnets and LSTMs, SeqStudio on {device} ==")
+        run_seed(print_fn=print_fn, device=device)
     if "memory" in sections:
         from .seed_models import run_memory
 

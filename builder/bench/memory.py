@@ -32,7 +32,7 @@ def measure(framework: str) -> tuple[float, float]:
     case = seed_models.CASES[0]
     if framework == "seqstudio":
         x, y = case.make_data(np.random.default_rng(0))
-        model = case.make_ours()
+        model = case.make_ours("cpu")
         model.build()
         before = _rss_mib()
         model.fit(x, y, batch_size=case.batch, epochs=1, verbose=0)

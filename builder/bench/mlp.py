@@ -29,7 +29,7 @@ class Case:
 CASES = (Case("mlp-softmax (SGD nesterov)", 10), Case("mlp-binary (RMSprop)", 1))
 
 
-def _seqstudio_model(case: Case) -> Sequential:
+def _seqstudio_model(case: Case, device: str) -> Sequential:
     set_random_seed(0)
     model = Sequential([
         layers.Dense(64, activation="relu", input_shape=(FEATURES,)),
@@ -39,16 +39,16 @@ def _seqstudio_model(case: Case) -> Sequential:
         layers.Dense(case.classes, activation="sigmoid" if case.classes == 1 else "softmax"),
     ])
     if case.classes == 1:
-        model.compile(loss="binary_crossentropy", optimizer="rmsprop", metrics=["accuracy"])
+        model.compile(loss="binary_crossentropy", optimizer="rmsprop", metrics=["accuracy"], device=device)
     else:
-        model.compile(loss="categorical_crossentropy", metrics=["accuracy"],
+        model.compile(loss="categorical_crossentropy", metrics=["accuracy"], device=device,
                       optimizer=optimizers.SGD(learning_rate=0.01, decay=1e-6, momentum=0.9, nesterov=True))
     return model
 
 
-def time_seqstudio(case: Case, epochs: int) -> float:
+def time_seqstudio(case: Case, epochs: int, device: str = "cpu") -> float:
     x, y = case.data()
-    model = _seqstudio_model(case)
+    model = _seqstudio_model(case, device)
     model.fit(x, y, epochs=1, batch_size=BATCH, verbose=0)  # compiles or loads kernels
     start = time.perf_counter()
     model.fit(x, y, epochs=epochs, batch_size=BATCH, verbose=0)
@@ -96,12 +96,12 @@ def time_pytorch(case: Case, epochs: int) -> float | None:
     return epochs * SAMPLES / (time.perf_counter() - start)
 
 
-def run(epochs: int = 30, repeats: int = 3, print_fn=print) -> list[tuple[str, float, float | None]]:
+def run(epochs: int = 30, repeats: int = 3, print_fn=print, device: str = "cpu") -> list[tuple[str, float, float | None]]:
     """Best-of-`repeats` samples/s for each case; prints a table and returns its rows."""
     rows = []
     print_fn(f"{'model':<30} {'SeqStudio':>14} {'PyTorch CPU':>14} {'ratio':>7}")
     for case in CASES:
-        ours = max(time_seqstudio(case, epochs) for _ in range(repeats))
+        ours = max(time_seqstudio(case, epochs, device) for _ in range(repeats))
         theirs = [time_pytorch(case, epochs) for _ in range(repeats)]
         best = None if theirs[0] is None else max(theirs)
         ratio = f"{ours / best:6.2f}x" if best else "     -"

@@ -37,7 +37,7 @@ class SeedCase:
     samples: int
     batch: int
     make_data: Callable[[np.random.Generator], tuple]
-    make_ours: Callable[[], Sequential]
+    make_ours: Callable[[str], Sequential]  # (device) -> the compiled model
     make_torch: Callable  # (torch) -> (module, optimizer factory, loss fn)
     convnet: bool = False
 
@@ -58,7 +58,7 @@ def _tokens(rng):
     return rng.integers(0, 1000, (256, 80)).astype(np.float32), rng.integers(0, 2, (256, 1)).astype(np.float32)
 
 
-def _vgg():
+def _vgg(device):
     L = _CATALOG
     model = Sequential([
         L.Conv2D(32, (3, 3), activation="relu", input_shape=(100, 100, 3)), L.Conv2D(32, (3, 3), activation="relu"),
@@ -67,38 +67,38 @@ def _vgg():
         L.MaxPooling2D((2, 2)), L.Dropout(0.25),
         L.Flatten(), L.Dense(256, activation="relu"), L.Dropout(0.25), L.Dense(10, activation="softmax"),
     ])
-    model.compile(loss="categorical_crossentropy",
+    model.compile(loss="categorical_crossentropy", device=device,
                   optimizer=optimizers.SGD(learning_rate=0.01, decay=1e-6, momentum=0.9, nesterov=True))
     return model
 
 
-def _conv1d():
+def _conv1d(device):
     L = _CATALOG
     model = Sequential([
         L.Conv1D(64, 3, activation="relu", input_shape=(64, 100)), L.Conv1D(64, 3, activation="relu"),
         L.MaxPooling1D(3), L.Conv1D(128, 3, activation="relu"), L.Conv1D(128, 3, activation="relu"),
         L.GlobalAveragePooling1D(), L.Dropout(0.5), L.Dense(1, activation="sigmoid"),
     ])
-    model.compile(loss="binary_crossentropy", optimizer="rmsprop", metrics=["accuracy"])
+    model.compile(loss="binary_crossentropy", optimizer="rmsprop", metrics=["accuracy"], device=device)
     return model
 
 
-def _stacked_lstm():
+def _stacked_lstm(device):
     L = _CATALOG
     model = Sequential([
         L.LSTM(32, return_sequences=True, input_shape=(8, 16)), L.LSTM(32, return_sequences=True), L.LSTM(32),
         L.Dense(10, activation="softmax"),
     ])
-    model.compile(loss="categorical_crossentropy", optimizer="rmsprop", metrics=["accuracy"])
+    model.compile(loss="categorical_crossentropy", optimizer="rmsprop", metrics=["accuracy"], device=device)
     return model
 
 
-def _embedding_lstm():
+def _embedding_lstm(device):
     L = _CATALOG
     model = Sequential([
         L.Embedding(1000, 256, input_shape=(80,)), L.LSTM(128), L.Dropout(0.5), L.Dense(1, activation="sigmoid"),
     ])
-    model.compile(loss="binary_crossentropy", optimizer="rmsprop", metrics=["accuracy"])
+    model.compile(loss="binary_crossentropy", optimizer="rmsprop", metrics=["accuracy"], device=device)
     return model
 
 
@@ -213,10 +213,10 @@ def training_flops_per_sample(model: Sequential) -> float:
     return 3.0 * total
 
 
-def time_ours(case: SeedCase, epochs: int) -> tuple[float, Sequential]:
+def time_ours(case: SeedCase, epochs: int, device: str = "cpu") -> tuple[float, Sequential]:
     set_random_seed(0)
     x, y = case.make_data(np.random.default_rng(0))
-    model = case.make_ours()
+    model = case.make_ours(device)
     model.fit(x[: case.batch * 2], y[: case.batch * 2], batch_size=case.batch, epochs=1, verbose=0)
     start = time.perf_counter()
     model.fit(x, y, batch_size=case.batch, epochs=epochs, verbose=0)
@@ -249,7 +249,7 @@ def time_torch(case: SeedCase, epochs: int) -> float | None:
     return epochs * len(x) / (time.perf_counter() - start)
 
 
-def run(epochs: int = 1, names: list[str] | None = None, print_fn=print) -> list[dict]:
+def run(epochs: int = 1, names: list[str] | None = None, print_fn=print, device: str = "cpu") -> list[dict]:
     """Time each seed case for both frameworks; print and return the table's rows."""
     peak = gemm_peak_gflops()
     print_fn(f"float32 GEMM peak (numpy, this machine): {peak:,.1f} GFLOP/s")
@@ -259,7 +259,7 @@ def run(epochs: int = 1, names: list[str] | None = None, print_fn=print) -> list
         if names and not any(n in case.name for n in names):
             continue
         try:
-            ours, model = time_ours(case, epochs)
+            ours, model = time_ours(case, epochs, device)
         except ConfigError as err:  # a layer family not available in this build
             print_fn(f"{case.name:<28} skipped: {err}")
             continue
