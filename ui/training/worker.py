@@ -5,11 +5,21 @@ the trained model back when it ends. The GUI thread never calls fit, evaluate or
 Reports carry Python scalars and fresh lists, never arrays the worker keeps using, and come at
 most `REPORTS_PER_SECOND` times a second (epoch ends always). Stop sets a flag the callback
 reads after every batch, so the run ends within one batch.
+
+The GUI thread shares the GIL with this one, so the run keeps its long holds elsewhere: kernels
+that still need compiling are compiled by a child process (`python -m builder.warmup`) that
+this thread waits for without the GIL; the kernels release it while they run; the garbage
+collector's full passes skip the objects that existed when the run began (a pass over the whole
+heap held the GIL for 40-90 ms).
 """
 
 from __future__ import annotations
 
+import gc
 import math
+import subprocess
+import sys
+import tempfile
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -24,7 +34,7 @@ from .snapshot import RunRequest
 
 REPORTS_PER_SECOND = 20
 COMPILING = "compiling kernels (first run only)…"
-_kernels_ready = False  # set after the first batch of the first run in this process
+WARMUP_POLL_S = 0.1  # how often Stop is looked at while the kernels compile
 
 
 @dataclass
@@ -65,8 +75,8 @@ class _Reporter(Callback):
         self.previous_seen = 0
 
     def on_train_batch_end(self, batch, logs=None):
-        global _kernels_ready
-        _kernels_ready = True
+        if batch == 0 and self.epoch == 0:
+            gc.freeze()  # the kernels' code and Numba's state are loaded now: long-lived too
         logs = logs or {}
         loss = float(logs.get("loss", math.nan))
         seen = min((batch + 1) * self.batch_size, self.samples)
@@ -123,6 +133,7 @@ class TrainingWorker(QObject):
         self.stop_requested = True
 
     def run(self) -> None:
+        gc.freeze()
         try:
             outcome = self._train()
         except SeqStudioError as error:
@@ -131,6 +142,8 @@ class TrainingWorker(QObject):
             outcome = RunOutcome("failed", "not enough memory for this model and batch size")
         except Exception as error:  # noqa: BLE001 - any failure ends the run with a message, never the studio
             outcome = RunOutcome("failed", f"{type(error).__name__}: {error}", details=traceback.format_exc())
+        finally:
+            gc.unfreeze()  # garbage from before the run is collected again, outside it
         self.finished.emit(outcome)
 
     def _train(self) -> RunOutcome:
@@ -150,7 +163,10 @@ class TrainingWorker(QObject):
         self.started.emit({"epochs": int(settings.epochs), "steps": steps, "samples": len(x),
                            "metrics": [m if isinstance(m, str) else str(m) for m in settings.metrics],
                            "validation": validation is not None})
-        self.status.emit("training…" if _kernels_ready else COMPILING)
+        self._warm_kernels(model, settings, x, y, batch_size, validation_data is not None)
+        if self.stop_requested:
+            return RunOutcome("stopped", "stopped before the first batch")
+        self.status.emit("training…")
         history = model.fit(x, y, verbose=0, validation_data=validation_data, callbacks=[reporter],
                             **dict(settings.fit_arguments(), batch_size=batch_size))
         epochs_done = len(history.epoch)
@@ -169,6 +185,29 @@ class TrainingWorker(QObject):
         what = "stopped after" if kind == "stopped" else "trained"
         return RunOutcome(kind, f"{what} {epochs_done} epoch{'s' if epochs_done != 1 else ''}", model=model,
                           data_mean=mean, data_std=std, epochs_done=epochs_done, results=results, logs=last)
+
+
+    def _warm_kernels(self, model, settings, x, y, batch_size: int, validation: bool) -> None:
+        """Compile what this fit needs in a child process unless a stamp says it is cached;
+        a warmup that fails leaves the compiling to the fit itself (slower, never wrong)."""
+        from builder import warmup
+
+        with tempfile.TemporaryDirectory(prefix="seqstudio-warmup-") as folder:
+            key = warmup.write_spec(folder, model, settings, x, y, batch_size, validation)
+            if warmup.is_warm(key):
+                return
+            self.status.emit(COMPILING)
+            process = subprocess.Popen([sys.executable, "-m", "builder.warmup", folder],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            while True:
+                try:
+                    process.wait(WARMUP_POLL_S)
+                    return
+                except subprocess.TimeoutExpired:
+                    if self.stop_requested:
+                        process.kill()
+                        process.wait()
+                        return
 
 
 class TrainingRun(QObject):
