@@ -1,8 +1,7 @@
-"""compile(device=...): device selection and its errors, and each supported layer family on
-device="cuda" (Numba's CUDA simulator) agreeing with the CPU within 1e-4: the forward pass,
-then one training step through fit, with the trained weights back through get_weights.
-
-The simulator runs every GPU thread in Python, so the models are tiny (batch 2-4)."""
+"""compile(device=...): device selection and its errors, and how the weights and optimizer
+slots move between host and device: epoch-end callbacks see and may replace them, and the
+batch methods, evaluate and the optimizer state agree with the CPU (Numba's CUDA simulator,
+tiny models: every simulated GPU thread runs in Python)."""
 
 import numpy as np
 import pytest
@@ -10,9 +9,8 @@ import pytest
 pytest.importorskip("numba.cuda")
 
 import builder  # noqa: E402
-from builder import ConfigError, Sequential, devices, layers, optimizers, set_random_seed  # noqa: E402
-
-TOLERANCE = dict(rtol=1e-4, atol=1e-4)
+from builder import ConfigError, Sequential, devices, layers, optimizers  # noqa: E402
+from cuda_twins import TOLERANCE, fit_seeded, rand, twins  # noqa: E402
 
 
 def mlp():
@@ -76,80 +74,7 @@ def test_layers_added_after_compile_are_refused_at_fit():
         model.fit(np.zeros((2, 4), np.float32), np.zeros((2, 1), np.float32), verbose=0)
 
 
-# -- each family: the CPU and the device agree ---------------------------------------------------
-def twins(make, optimizer, loss, metrics):
-    """The same model twice, with the same initial weights: on the CPU, and on CUDA."""
-    set_random_seed(1)
-    cpu, gpu = make(), make()
-    cpu.build()
-    gpu.build()
-    gpu.set_weights(cpu.get_weights())
-    cpu.compile(optimizer(), loss, metrics=metrics, device="cpu")
-    gpu.compile(optimizer(), loss, metrics=metrics, device="cuda")
-    return cpu, gpu
-
-
-def check_forward_and_one_step(make, x, y, optimizer, loss, metrics=None):
-    cpu, gpu = twins(make, optimizer, loss, metrics)
-    initial = gpu.get_weights()
-    np.testing.assert_allclose(gpu.predict(x, verbose=0), cpu.predict(x, verbose=0), **TOLERANCE)
-    histories = [fit_seeded(model, x, y, epochs=1) for model in (cpu, gpu)]
-    assert histories[1].keys() == histories[0].keys()
-    for key in histories[0]:
-        np.testing.assert_allclose(histories[1][key], histories[0][key], **TOLERANCE, err_msg=key)
-    trained = gpu.get_weights()
-    assert any(not np.array_equal(a, b) for a, b in zip(trained, initial)), "the step changed no weight"
-    for got, expected in zip(trained, cpu.get_weights()):
-        np.testing.assert_allclose(got, expected, **TOLERANCE)
-
-
-def fit_seeded(model, x, y, epochs, callbacks=None):
-    set_random_seed(7)  # the same shuffle and dropout draws on both devices
-    return model.fit(x, y, batch_size=len(x), epochs=epochs, verbose=0, callbacks=callbacks).history
-
-
-def rand(*shape, seed=0):
-    return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
-
-
-def test_dense_mlp_with_dropout():
-    y = np.eye(3, dtype=np.float32)[[0, 2, 1, 0]]
-    check_forward_and_one_step(mlp, rand(4, 4), y, lambda: optimizers.Adam(learning_rate=0.05),
-                               "categorical_crossentropy", ["accuracy"])
-
-
-def test_conv2d_with_max_pooling():
-    def make():
-        return Sequential([layers.Conv2D(2, 3, padding="same", activation="relu", input_shape=(4, 4, 2)),
-                           layers.MaxPooling2D(2), layers.Flatten(), layers.Dense(2, activation="softmax")])
-
-    y = np.eye(2, dtype=np.float32)[[0, 1]]
-    check_forward_and_one_step(make, rand(2, 4, 4, 2), y,
-                               lambda: optimizers.SGD(learning_rate=0.1, momentum=0.9, nesterov=True),
-                               "categorical_crossentropy")
-
-
-def test_conv1d_with_average_and_global_pooling():
-    def make():
-        return Sequential([layers.Conv1D(2, 2, padding="causal", activation="tanh", input_shape=(4, 2)),
-                           layers.AveragePooling1D(2), layers.GlobalMaxPooling1D(),
-                           layers.Dense(1, activation="sigmoid")])
-
-    check_forward_and_one_step(make, rand(2, 4, 2), np.array([[0.0], [1.0]], np.float32),
-                               lambda: optimizers.RMSprop(learning_rate=0.01), "binary_crossentropy", ["accuracy"])
-
-
-@pytest.mark.parametrize("sequences", [True, False])
-def test_lstm_with_dropouts(sequences):
-    """The LSTM's output is the model's (each tiled product costs seconds in the simulator)."""
-    def make():
-        return Sequential([layers.LSTM(1, return_sequences=sequences, go_backwards=sequences, dropout=0.3,
-                                       recurrent_dropout=0.3, input_shape=(2, 2))])
-
-    y = rand(2, 2, 1, seed=1) if sequences else rand(2, 1, seed=1)
-    check_forward_and_one_step(make, rand(2, 2, 2), y, lambda: optimizers.SGD(learning_rate=0.1), "mse")
-
-
+# -- host and device in step ---------------------------------------------------------------------
 class HalveWeightsAfterFirstEpoch(builder.callbacks.Callback):
     """Reads the weights at the first epoch's end and replaces them, as EarlyStopping's
     restore_best_weights does."""
@@ -173,3 +98,18 @@ def test_epoch_end_callbacks_see_and_replace_the_device_weights():
         np.testing.assert_allclose(got, expected, **TOLERANCE)
     for got, expected in zip(gpu.get_weights(), cpu.get_weights()):
         np.testing.assert_allclose(got, expected, **TOLERANCE)
+
+
+def test_batch_methods_and_optimizer_slots_match_the_cpu():
+    def make():
+        return Sequential([layers.Dense(2, activation="sigmoid", input_shape=(3,))])
+
+    cpu, gpu = twins(make, lambda: optimizers.SGD(learning_rate=0.1, momentum=0.9), "mse", ["mae"])
+    x, y = rand(2, 3), rand(2, 2, seed=1)
+    results = [(model.train_on_batch(x, y), model.test_on_batch(x, y), model.predict_on_batch(x))
+               for model in (cpu, gpu)]
+    for got, expected in zip(*reversed(results)):
+        np.testing.assert_allclose(got, expected, **TOLERANCE)
+    np.testing.assert_allclose(gpu.optimizer.get_state()["momentum"], cpu.optimizer.get_state()["momentum"],
+                               **TOLERANCE)
+    assert gpu.optimizer.iterations == cpu.optimizer.iterations == 1
