@@ -38,6 +38,7 @@ class Sequential:
         self.metric_identifiers: list = []
         self.compiled = False
         self._device = "cpu"
+        self._cuda_session = None
         self.stop_training = False
         self.history = None
         for layer in layers or []:
@@ -253,6 +254,7 @@ class Sequential:
                     raise
                 chosen = "cpu"  # "auto" takes the GPU only for models it can run; model.device tells
         self._device = chosen
+        self._cuda_session = None  # builder.cuda's device arrays, made afresh on the next call
         self.compiled = True
 
     def fit(self, x, y, batch_size=None, epochs=1, verbose=1, validation_data=None, validation_split=0.0,

@@ -4,6 +4,11 @@ The host stays the reference between calls: `DeviceParameters.upload` copies eve
 (trainable ones first, in the order of the host's flat buffer, then the frozen ones) and
 `download` copies the trainable ones back into the host's flat buffer, which the layers'
 weights are views of. Only trainable weights change on the device.
+
+`upload` sends nothing when the host weights are those of the last transfer, so a predict or
+evaluate called inside fit (by a callback) computes with the device's newer weights instead
+of overwriting them with the host's older ones; weights the host did change (set_weights)
+are sent.
 """
 
 from __future__ import annotations
@@ -56,6 +61,7 @@ class DeviceParameters:
         ordered = [*trainable, *self._frozen]
         total = sum(w.value.size for w in ordered)
         self._staging = np.empty(total, np.float32)
+        self._synced: np.ndarray | None = None  # the host weights as of the last transfer
         self.values = cuda.device_array(total, np.float32)
         self.grads = cuda.to_device(np.zeros(total, np.float32))
         self._views: dict[int, tuple] = {}
@@ -86,9 +92,14 @@ class DeviceParameters:
         for w in self._frozen:
             staged[offset : offset + w.value.size] = w.value.reshape(-1)
             offset += w.value.size
+        if self._synced is not None and np.array_equal(staged, self._synced):
+            return
         if staged.size:
             self.values.copy_to_device(staged)
+        self._synced = staged.copy()
 
     def download(self, flat: FlatParameters) -> None:
         if self.trainable_size:
             self.trainable_values.copy_to_host(flat.values)
+        if self._synced is not None:
+            self._synced[: self.trainable_size] = flat.values

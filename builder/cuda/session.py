@@ -2,11 +2,13 @@
 where data crosses between host and device.
 
 The host is the reference between calls: every fit/evaluate/predict call starts with
-`upload` (the host weights in), and fit ends each epoch with `download` (weights and optimizer
-slots out) before the epoch-end callbacks run, then `upload`s again after them, since a
-callback may read, save or replace the weights (EarlyStopping, ModelCheckpoint). Per batch,
-only the input goes in and the output and its gradient cross (the loss and the metrics run on
-the host); a batch-level callback therefore sees the weights of the last epoch's end.
+`upload` (the host weights in, when they changed since the last transfer), and fit ends each
+epoch with `download` (weights and optimizer slots out) before the epoch-end callbacks run,
+then `upload`s again after them, since a callback may read, save or replace the weights
+(EarlyStopping, ModelCheckpoint). Per batch, only the input goes in and the output and its
+gradient cross (the loss and the metrics run on the host). A batch-level callback therefore
+reads the host weights of the last epoch's end (its predict or evaluate computes with the
+device's current ones), and weights it sets are overwritten at the epoch's end.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ def _key(model) -> tuple:
 
 def session_for(model) -> "DeviceSession":
     """The model's device session, rebuilt when its layers or weights changed since the last."""
-    session = getattr(model, "_cuda_session", None)
+    session = model._cuda_session
     if session is None or session.key != _key(model) or session.flat is not model.flat_parameters():
         session = DeviceSession(model)
         model._cuda_session = session

@@ -9,7 +9,7 @@ import pytest
 pytest.importorskip("numba.cuda")
 
 import builder  # noqa: E402
-from builder import ConfigError, Sequential, devices, layers, optimizers  # noqa: E402
+from builder import ConfigError, Sequential, devices, layers, optimizers, set_random_seed  # noqa: E402
 from cuda_twins import TOLERANCE, fit_seeded, rand, twins  # noqa: E402
 
 
@@ -113,3 +113,27 @@ def test_batch_methods_and_optimizer_slots_match_the_cpu():
     np.testing.assert_allclose(gpu.optimizer.get_state()["momentum"], cpu.optimizer.get_state()["momentum"],
                                **TOLERANCE)
     assert gpu.optimizer.iterations == cpu.optimizer.iterations == 1
+
+
+class PredictAfterEachBatch(builder.callbacks.Callback):
+    def __init__(self, x):
+        super().__init__()
+        self.x, self.predictions = x, []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.predictions.append(self.model.predict(self.x, verbose=0))
+
+
+def test_predict_inside_fit_uses_the_device_weights_without_resetting_them():
+    def make():
+        return Sequential([layers.Dense(1, input_shape=(3,))])
+
+    cpu, gpu = twins(make, lambda: optimizers.SGD(learning_rate=0.1), "mse", None)
+    x, y = rand(4, 3), rand(4, 1, seed=1)
+    watchers = [PredictAfterEachBatch(x[:2]), PredictAfterEachBatch(x[:2])]
+    for model, watcher in zip((cpu, gpu), watchers):
+        set_random_seed(7)
+        model.fit(x, y, batch_size=2, epochs=1, verbose=0, callbacks=[watcher])
+    np.testing.assert_allclose(watchers[1].predictions, watchers[0].predictions, **TOLERANCE)
+    for got, expected in zip(gpu.get_weights(), cpu.get_weights()):
+        np.testing.assert_allclose(got, expected, **TOLERANCE)
