@@ -11,9 +11,9 @@ run's trained weights, is never cleared, nor are the earlier runs' curves.
 
 Resident memory is read after the first cycle (the warm-up: kernels loaded, plots and data
 built) and after the last; threads and timers once the window has closed. The last line is
-`soak-result: {json}` for `seqstudio bench` and the tests. Exit status 1 when a thread or a
-timer is left behind or memory grew by more than GROWTH_LIMIT_MIB a cycle; 2 when the soak
-could not run (a run failed or never ended).
+`soak-result: {json}` for `seqstudio bench` and the tests. Exit status 1 when a thread, a
+timer or a child process is left behind or memory grew by more than GROWTH_LIMIT_MIB a cycle;
+2 when the soak could not run (a run failed or never ended).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+from pathlib import Path
 
 DEFAULT_CYCLES = 400  # about 1.5 minutes on two cores
 RESULT_PREFIX = "soak-result: "
@@ -67,6 +68,15 @@ def python_threads() -> int:
     except OSError:
         return threading.active_count()
     return sum(1 for thread in threading.enumerate() if thread.native_id in alive)
+
+
+def child_processes() -> int:
+    """Processes this one started that have not been waited for (a run's kernel warm-up)."""
+    try:
+        return sum(len(Path(f"/proc/self/task/{task}/children").read_text().split())
+                   for task in os.listdir("/proc/self/task"))
+    except OSError:
+        return 0
 
 
 def running_qthreads() -> list[str]:
@@ -196,6 +206,7 @@ def soak(cycles: int, epochs: int, print_fn=print) -> dict:
     qthreads = running_qthreads()
     os_left = max(0, os_threads() - os_threads_warm)
     python_left = max(0, python_threads() - python_threads_before)
+    children = child_processes()
     window.deleteLater()
     settle(app)
     return {
@@ -204,7 +215,7 @@ def soak(cycles: int, epochs: int, print_fn=print) -> dict:
         "growth_per_cycle_mib": (rss_end - rss_start) / (cycles - 1), "growth_limit_mib": GROWTH_LIMIT_MIB,
         "threads_left": max(os_left, python_left, len(qthreads)), "qthreads_running": qthreads,
         "os_threads_left": os_left, "python_threads_left": python_left,
-        "timers_left": len(timers), "timers": timers,
+        "timers_left": len(timers), "timers": timers, "child_processes_left": children,
     }
 
 
@@ -214,6 +225,8 @@ def verdict(result: dict) -> list[str]:
     if result["threads_left"]:
         problems.append(f"{result['threads_left']} thread(s) left: QThreads running {result['qthreads_running']}, "
                         f"OS threads +{result['os_threads_left']}, Python threads +{result['python_threads_left']}")
+    if result["child_processes_left"]:
+        problems.append(f"{result['child_processes_left']} child process(es) left")
     if result["timers_left"]:
         problems.append(f"{result['timers_left']} timer(s) still active: {', '.join(result['timers'])}")
     if result["growth_per_cycle_mib"] > result["growth_limit_mib"]:
