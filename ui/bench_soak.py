@@ -1,7 +1,7 @@
 """Soak benchmark (issue 9): the studio edits and trains for many cycles; memory stays flat and
 no thread or timer is left behind.
 
-    python -m ui.bench_soak [--cycles 400] [--epochs 1]
+    python -m ui.bench_soak [--cycles 800] [--epochs 1]
 
 The real MainWindow opens offscreen on its default project (the digits template and the
 bundled digits). Each cycle edits the stack as a user would (a Dense dropped on the canvas at
@@ -29,7 +29,7 @@ import threading
 import time
 from pathlib import Path
 
-DEFAULT_CYCLES = 400  # about 1.5 minutes on two cores
+DEFAULT_CYCLES = 800  # about a minute and a half on two cores
 RESULT_PREFIX = "soak-result: "
 RUN_TIMEOUT_MS = 300_000  # a hang guard only: the first run in a fresh Numba cache compiles kernels
 # What a cycle may keep: its four undo steps, above all the run's StoreTrainedWeights, which
