@@ -33,10 +33,10 @@ DEFAULT_CYCLES = 800  # about a minute and a half on two cores
 RESULT_PREFIX = "soak-result: "
 RUN_TIMEOUT_MS = 300_000  # a hang guard only: the first run in a fresh Numba cache compiles kernels
 # What a cycle may keep: its four undo steps, above all the run's StoreTrainedWeights, which
-# holds the trained model. For the digits MLP that is about 0.23 MiB (the weights before and
-# after, 2 x 19 KiB, but also Adam's slots, the flat gradients, the layers' batch buffers and
-# the first layer's cached 360 x 64 input), measured at 0.25 to 0.30 MiB a cycle with slack.
-# Each leak this soak has found added about 0.22 MiB a cycle on top, so 0.4 separates them.
+# holds the trained model. For the digits MLP that is about 0.23 MiB: the weights before and
+# after (2 x 19 KiB), but also Adam's slots, the flat gradients, the layers' batch buffers and
+# the 360 x 64 validation rows the first layer's cached input keeps alive. Without leaks a cycle
+# measured 0.25 to 0.30 MiB; each leak found so far added about 0.22 MiB, so 0.4 tells them apart.
 GROWTH_LIMIT_MIB = 0.4
 
 
@@ -52,7 +52,7 @@ def rss_mib() -> float:
 
 
 def os_threads() -> int:
-    """Threads of this process as the kernel counts them (Qt's, Numba's pool, Python's)."""
+    """Threads of this process as the kernel counts them (Qt's, BLAS's pool, Python's)."""
     try:
         return len(os.listdir("/proc/self/task"))
     except OSError:

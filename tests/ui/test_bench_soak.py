@@ -25,7 +25,8 @@ def test_a_two_cycle_soak_reports_and_leaves_nothing_running():
 
 def _clean_result(**changes) -> dict:
     result = {"threads_left": 0, "qthreads_running": [], "os_threads_left": 0, "python_threads_left": 0,
-              "timers_left": 0, "timers": [], "child_processes_left": 0, "growth_per_cycle_mib": 0.01, "growth_limit_mib": GROWTH_LIMIT_MIB}
+              "timers_left": 0, "timers": [], "child_processes_left": 0,
+              "growth_per_cycle_mib": 0.01, "growth_limit_mib": GROWTH_LIMIT_MIB}
     return {**result, **changes}
 
 
