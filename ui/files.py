@@ -6,6 +6,7 @@ ask, what to call, and keeps the recent list in QSettings.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -22,6 +23,15 @@ from .settings import settings
 
 RECENT_KEY = "files/recent"
 MAX_RECENT = 8
+
+
+def save_failure(path, err: Exception) -> str:
+    """The message for a failed save, naming the file and the reason: "Could not save
+    /x/model.json: No space left on device" (or the error's own sentence when it names the file)."""
+    reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+    if str(path) in reason:
+        return reason[:1].upper() + reason[1:]
+    return f"Could not save {path}: {reason}"
 
 
 class FileActions(QObject):
@@ -135,10 +145,16 @@ class FileActions(QObject):
         return self._save_to(Path(path)) if path else False
 
     def _save_to(self, path: Path) -> bool:
+        """Save; a failure (no space, no permission) is reported naming the file and the
+        reason, the document stays unsaved and the previous file stays as it was (atomic)."""
+        data = self.document.project.data
+        before = asdict(data)  # save_project rebases relative data paths for the new folder
         try:
             save_project(self.document.project, path)
         except (SeqStudioError, OSError) as err:
-            dialogs.show_error(self.window, "Save project", str(err))
+            for name, value in before.items():
+                setattr(data, name, value)
+            dialogs.show_error(self.window, "Save project", save_failure(path, err))
             return False
         self.document.mark_saved()
         self._remember(self.document.path)
