@@ -43,6 +43,7 @@ def run_studio(project_path: str | None = None) -> int:
     window.show()
     if project_path is not None:
         window.open_path(project_path)
+    window.autosave.offer_recovery()  # after a crash: restore the autosaved changes?
     return app.exec()
 
 

@@ -42,6 +42,20 @@ def ask_unsaved(parent: QWidget, name: str) -> str:
     return {buttons.Save: "save", buttons.Discard: "discard"}.get(answer, "cancel")
 
 
+def ask_restore(parent: QWidget, name: str, saved_at: str) -> str:
+    """'restore' or 'discard' for the copy of `name` autosaved at `saved_at` by a session that
+    did not end normally."""
+    box = QMessageBox(QMessageBox.Icon.Question, "Recover unsaved changes",
+                      f"SeqStudio did not close normally last time. Unsaved changes to {name} were "
+                      f"autosaved at {saved_at}.\n\nRestore them?", QMessageBox.StandardButton.NoButton, parent)
+    box.setDefaultButton(box.addButton("Restore", QMessageBox.ButtonRole.AcceptRole))
+    box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+    box.exec()
+    clicked = box.clickedButton()  # anything but Discard keeps the changes
+    discarded = clicked is not None and box.buttonRole(clicked) == QMessageBox.ButtonRole.DestructiveRole
+    return "discard" if discarded else "restore"
+
+
 def show_error(parent: QWidget | None, title: str, message: str, details: str = "") -> None:
     box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, parent)
     if details:

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QApplication, QMainWindow, QMessageBox, QSplitter
 from builder.project import Project
 
 from . import theme
+from .autosave import Autosave
 from .canvas import CanvasPanel
 from .document import Document
 from .files import FileActions
@@ -78,6 +79,8 @@ class MainWindow(QMainWindow):
 
         self.files = FileActions(self.document, self)
         self.files.projectOpened.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        self.autosave = Autosave(self.document, self)
+        self.autosave.status.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self._build_menus()
         self._build_toolbar()
         self.document.projectReplaced.connect(self._update_title)
@@ -225,6 +228,7 @@ class MainWindow(QMainWindow):
         if not self.files.maybe_save():
             event.ignore()
             return
+        self.autosave.discard()  # saved or discarded on purpose: nothing to recover
         if self._train_panel is not None:
             self._train_panel.shutdown()
         self.save_layout()
