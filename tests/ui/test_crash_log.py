@@ -8,7 +8,7 @@ import sys
 import threading
 
 import pytest
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from builder.errors import ConfigError
 from ui import crash_log, guard
@@ -101,6 +101,28 @@ def test_an_exception_in_a_slot_reaches_the_log(log_dir, shown, installed, qtbot
     qtbot.waitUntil(lambda: bool(shown), timeout=2000)
     assert "ZeroDivisionError: in a slot" in shown[0][1]
     assert "ZeroDivisionError: in a slot" in (log_dir / "crash.log").read_text()
+
+
+class _Worker(QObject):
+    go = Signal()
+
+    @Slot()
+    def work(self):
+        raise RuntimeError("in a QThread")
+
+
+def test_an_exception_in_a_qthread_slot_is_shown_from_the_gui_thread(log_dir, shown, installed, qtbot):
+    thread, worker = QThread(), _Worker()
+    worker.moveToThread(thread)
+    worker.go.connect(worker.work)
+    thread.start()
+    try:
+        worker.go.emit()
+        qtbot.waitUntil(lambda: bool(shown), timeout=2000)
+    finally:
+        thread.quit()
+        thread.wait()
+    assert "RuntimeError: in a QThread" in shown[0][1] and shown[0][3] is threading.main_thread()
 
 
 def test_one_dialog_at_a_time_while_every_error_is_logged(log_dir, monkeypatch, qapp):
