@@ -22,6 +22,7 @@ import time
 
 TICK_MS = 10
 SETTLE_S = 0.5
+TAIL_S = 0.3  # how long each run is followed after it ends
 
 
 def main(argv=None) -> int:
@@ -96,19 +97,24 @@ def _measure(app, panel, run: int, compiling: bool) -> float:
     last[0] = time.perf_counter()
     panel.train_button.click()
     loop.exec()
+    elapsed = time.perf_counter() - started
+    finished_at = len(gaps)
+    QTimer.singleShot(int(TAIL_S * 1000), loop.quit)  # what the run's end left to draw
+    loop.exec()
     timer.stop()
     panel.runFinished.disconnect(outcome.append)
     panel.runFinished.disconnect(loop.quit)
-    elapsed = time.perf_counter() - started
     result = outcome[0]
-    split = first_batch[0] or len(gaps)
-    before, during = gaps[:split], gaps[split:]
+    split = first_batch[0] or finished_at
+    before, during, after = gaps[:split], gaps[split:finished_at], gaps[finished_at:]
     print(f"run {run}: {result.kind} ({result.message}) in {elapsed:.2f} s, {len(gaps)} ticks of {TICK_MS} ms")
     if before:
         what = "loading, compiling kernels" if compiling else "loading, preparing"
         print(f"  until the first batch ({what}): worst gap {max(before) * 1000:.1f} ms")
     if during:
         print(f"  while training: worst gap {max(during) * 1000:.1f} ms, mean {sum(during) / len(during) * 1000:.1f} ms")
+    if after:
+        print(f"  after it ({TAIL_S:.1f} s: results, weights kept): worst gap {max(after) * 1000:.1f} ms")
     return max(gaps, default=0.0) * 1000
 
 

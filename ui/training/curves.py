@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
@@ -107,7 +107,10 @@ def _pen(color: str, width: float = 2.0, alpha: int = 255, dashed: bool = False)
 
 
 class CurvesPanel(QWidget):
-    """The two plots and a readout of the value under the cursor."""
+    """The two plots and a readout of the value under the cursor; `drawing` just before a
+    redraw hands new data to the curves (the training thread then gives way)."""
+
+    drawing = Signal()
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -138,13 +141,9 @@ class CurvesPanel(QWidget):
             plot.scene().sigMouseMoved.connect(lambda pos, plot=plot: self._show_value(plot, pos))
 
     # -- a run's curves ---------------------------------------------------------------------------
-    def begin_run(self, metrics: list[str], validation: bool, epochs: int) -> None:
-        """Fade the previous run's curves and clear (or, for other series, create) this
-        run's; the epoch axis spans the whole run from the start."""
-        self._fade_previous()
-        for plot in (self.loss_plot, self.metrics_plot):
-            plot.getPlotItem().setXRange(-0.02 * max(epochs, 1), 1.04 * max(epochs, 1), padding=0)
-            self._ranges[plot] = None
+    def prepare(self, metrics: list[str], validation: bool) -> None:
+        """Create the curves a run with these metrics will draw, unless they exist already
+        (the Train area does it when built, so a first run only has to clear them)."""
         layout = [(self.loss_plot, "batch", "loss per batch", _pen(COLORS[0], 1.0, 70), None),
                   (self.loss_plot, "batch_smooth", "loss per batch (smoothed)", _pen(COLORS[0], 2.0), None),
                   (self.loss_plot, "loss", "loss per epoch", _pen(COLORS[1], 2.0), "o")]
@@ -158,8 +157,17 @@ class CurvesPanel(QWidget):
                                _pen(val_color, 2.0, dashed=True), "s"))
         if [entry[:3] for entry in layout] != [entry[:3] for entry in self._layout]:
             self._replace_curves(layout)
-        else:
-            for curve in self.curves.values():
+
+    def begin_run(self, metrics: list[str], validation: bool, epochs: int) -> None:
+        """Fade the previous run's curves and clear (or, for other series, create) this
+        run's; the epoch axis spans the whole run from the start."""
+        self._fade_previous()
+        for plot in (self.loss_plot, self.metrics_plot):
+            plot.getPlotItem().setXRange(-0.02 * max(epochs, 1), 1.04 * max(epochs, 1), padding=0)
+            self._ranges[plot] = None
+        self.prepare(metrics, validation)
+        for curve in self.curves.values():
+            if curve.xData is not None and len(curve.xData):
                 curve.setData([], [])
         self.series = {key: Series() for key in self.curves}
         self._smoothed = None
@@ -237,6 +245,7 @@ class CurvesPanel(QWidget):
         """Hand the changed series to their curves, then move a value axis if they left it."""
         if not self._dirty:
             return
+        self.drawing.emit()
         for key in self._dirty:
             self.curves[key].setData(*self.series[key].finite_data(), skipFiniteCheck=True)
         self._dirty = set()

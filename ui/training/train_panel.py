@@ -8,7 +8,9 @@ whose shapes did not change and Train continues from there. A failed run changes
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+import time
+
+from PySide6.QtCore import QAbstractEventDispatcher, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QTabWidget, QVBoxLayout,
                                QWidget)
 
@@ -21,6 +23,9 @@ from .data_panel import DataPanel
 from .results import ResultsView
 from .snapshot import RunRequest
 from .worker import RunOutcome, TrainingRun
+
+
+GIVE_WAY_S = 0.03  # the longest the worker pauses for one redraw of the curves
 
 
 def _clock(seconds: float) -> str:
@@ -38,6 +43,7 @@ class TrainPanel(QWidget):
         self.setObjectName("trainPanel")
         self.document = document
         self.run: TrainingRun | None = None
+        self._on_idle: list = []  # called when the event loop is next idle
         self._elapsed = 0.0
         self.train_button = QPushButton("Train", self)
         self.train_button.setObjectName("trainButton")
@@ -87,6 +93,8 @@ class TrainPanel(QWidget):
         layout.addWidget(self.tabs, 1)
         theme.style(self, "panel")
 
+        self.curves.prepare(*self._curve_series())
+        self.curves.drawing.connect(self._give_way)
         self.data_panel.lossSuggested.connect(self.compile_panel.suggest_loss)
         self.train_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop)
@@ -100,7 +108,10 @@ class TrainPanel(QWidget):
         if self.running:
             return
         self.message.hide()
-        self.run = TrainingRun(RunRequest.of(self.document.project), self)
+        request = RunRequest.of(self.document.project)
+        # the curves are made now, while no training thread competes for the GIL
+        self.curves.begin_run(*self._curve_series(), int(request.compile.epochs))
+        self.run = TrainingRun(request, self)
         worker = self.run.worker
         worker.status.connect(self.status.setText)
         worker.loadProgress.connect(self._loading)
@@ -113,7 +124,13 @@ class TrainPanel(QWidget):
         self.progress_bar.setRange(0, 0)
         self.progress_bar.setFormat("starting…")
         self.tabs.setCurrentWidget(self.curves)
-        self.run.start()
+        self._when_idle(self._start_thread)
+
+    def _start_thread(self) -> None:
+        """The thread starts once the cleared curves are painted, which then need no GIL
+        from a thread that is busy reading the data."""
+        if self.run is not None and not self.run.running:
+            self.run.start()
 
     def stop(self) -> None:
         if self.run is not None:
@@ -130,6 +147,40 @@ class TrainPanel(QWidget):
             self.curves.end_run()
             self.run = None
 
+    def _curve_series(self) -> tuple[list[str], bool]:
+        """The metrics a run will report, and whether it validates."""
+        project = self.document.project
+        validation = project.data.validation_path is not None or project.data.validation_split > 0
+        return [str(m) for m in project.compile.metrics], validation
+
+    def _give_way(self) -> None:
+        """The curves are about to take new data and repaint: the worker pauses between
+        batches until the event loop has nothing left to do (at most GIVE_WAY_S), so that
+        drawing does not wait for the GIL at every call from Qt into Python."""
+        if self.run is None:
+            return
+        self.run.worker.give_way_until(time.monotonic() + GIVE_WAY_S)
+        self._when_idle(self._end_give_way)
+
+    def _end_give_way(self) -> None:
+        if self.run is not None:
+            self.run.worker.give_way_until(0.0)
+
+    def _when_idle(self, callback) -> None:
+        """Call `callback` once, when the event loop has handled what is pending (its
+        dispatcher is about to block), e.g. after the paints an update asked for."""
+        if callback in self._on_idle:
+            return
+        self._on_idle.append(callback)
+        if len(self._on_idle) == 1:
+            QAbstractEventDispatcher.instance().aboutToBlock.connect(self._idle)
+
+    def _idle(self) -> None:
+        QAbstractEventDispatcher.instance().aboutToBlock.disconnect(self._idle)
+        callbacks, self._on_idle = self._on_idle, []
+        for callback in callbacks:
+            callback()
+
     def _loading(self, fraction: float) -> None:
         self.progress_bar.setRange(0, 1000)
         self.progress_bar.setValue(int(fraction * 1000))
@@ -141,7 +192,6 @@ class TrainPanel(QWidget):
         self.progress_bar.setRange(0, self.epochs * self.steps)
         self.progress_bar.setValue(0)
         self.progress_bar.setFormat(f"epoch 1 of {self.epochs}")
-        self.curves.begin_run(info["metrics"], info["validation"], self.epochs)
 
     def _progress(self, report: dict) -> None:
         self._elapsed = report["elapsed"]

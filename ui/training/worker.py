@@ -76,7 +76,7 @@ class _Reporter(Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         if batch == 0 and self.epoch == 0:
-            gc.freeze()  # the kernels' code and Numba's state are loaded now: long-lived too
+            self.worker.kernels_loaded()
         logs = logs or {}
         loss = float(logs.get("loss", math.nan))
         seen = min((batch + 1) * self.batch_size, self.samples)
@@ -91,7 +91,7 @@ class _Reporter(Callback):
         now = time.monotonic()
         if now - self.last_report >= 1.0 / REPORTS_PER_SECOND or self.model.stop_training:
             self.report(batch, logs, now)
-        time.sleep(0)  # hand the GIL to the GUI thread if it waits, rather than after 5 ms
+        self.worker.yield_to_gui()
 
     def report(self, batch: int, logs: dict, now: float) -> None:
         self.last_report = now
@@ -118,7 +118,7 @@ class TrainingWorker(QObject):
 
     status = Signal(str)
     loadProgress = Signal(float)
-    started = Signal(dict)  # epochs, steps, samples, metric names
+    started = Signal(dict)  # epochs, steps, samples
     progress = Signal(dict)
     epochEnded = Signal(int, dict)
     finished = Signal(object)  # RunOutcome
@@ -127,12 +127,35 @@ class TrainingWorker(QObject):
         super().__init__()
         self.request = request
         self.stop_requested = False
+        self.quiet_until = 0.0  # time.monotonic() until which the GUI thread draws
+
+    def give_way_until(self, deadline: float) -> None:
+        """Called from the GUI thread when it starts drawing: the next batch waits (at most
+        until `deadline`, or until `give_way_until(0)`) so the drawing has the GIL alone."""
+        self.quiet_until = deadline
+
+    def yield_to_gui(self) -> None:
+        """Between two batches: sleep while the GUI thread draws, else just offer the GIL
+        (rather than making a waiting GUI thread wait out the 5 ms switch interval)."""
+        wait = self.quiet_until - time.monotonic()
+        time.sleep(wait if wait > 0 else 0)
 
     def request_stop(self) -> None:
         """Called from the GUI thread: a plain flag the callback reads after each batch."""
         self.stop_requested = True
 
+    def kernels_loaded(self) -> None:
+        """After the first batch: Numba's state and the kernels' code are loaded, long-lived
+        like the rest, so they join the objects the collector's full passes skip."""
+        gc.freeze()
+        if self._collecting:
+            gc.enable()
+
     def run(self) -> None:
+        # Until the first batch the collector is off (loading Numba's state made a full pass
+        # hold the GIL 25-90 ms); then everything that exists is frozen (gc.freeze)
+        self._collecting = gc.isenabled()
+        gc.disable()
         gc.freeze()
         try:
             outcome = self._train()
@@ -144,6 +167,8 @@ class TrainingWorker(QObject):
             outcome = RunOutcome("failed", f"{type(error).__name__}: {error}", details=traceback.format_exc())
         finally:
             gc.unfreeze()  # garbage from before the run is collected again, outside it
+            if self._collecting:
+                gc.enable()
         self.finished.emit(outcome)
 
     def _train(self) -> RunOutcome:
@@ -160,9 +185,7 @@ class TrainingWorker(QObject):
         batch_size = int(model.input_shape[0] or settings.batch_size or 32)
         steps = max(1, math.ceil(len(x) / batch_size))
         reporter = _Reporter(self, len(x), batch_size, steps)
-        self.started.emit({"epochs": int(settings.epochs), "steps": steps, "samples": len(x),
-                           "metrics": [m if isinstance(m, str) else str(m) for m in settings.metrics],
-                           "validation": validation is not None})
+        self.started.emit({"epochs": int(settings.epochs), "steps": steps, "samples": len(x)})
         self._warm_kernels(model, settings, x, y, batch_size, validation_data is not None)
         if self.stop_requested:
             return RunOutcome("stopped", "stopped before the first batch")
