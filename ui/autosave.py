@@ -99,10 +99,10 @@ class Autosave(QObject):
 
     status = Signal(str)  # a status-bar line: a copy that could not be written, a restore
 
-    def __init__(self, document, parent: QWidget, interval_s: float = DEFAULT_INTERVAL_S, folder=None):
+    def __init__(self, document, parent: QWidget, interval_s: float = DEFAULT_INTERVAL_S):
         super().__init__(parent)
         self.document = document
-        self.folder = Path(folder) if folder is not None else recovery_dir()
+        self.folder = recovery_dir()
         self.path = self.folder / f"{uuid.uuid4().hex}.json"
         self._lock = _lock(self.path)
         self._edits = 0
