@@ -145,3 +145,25 @@ def test_a_separate_validation_file_replaces_the_split(window, trainer, monkeypa
     assert window.document.project.data.validation_path is None and data.split_spin.isEnabled()
     window.document.undo_stack.undo()
     assert window.document.project.data.validation_path == "valid.csv"
+
+
+def test_flat_rows_for_a_conv2d_model_get_a_reshape_fix_that_trains(window, trainer, qtbot):
+    from builder.layers import Conv2D, Flatten
+    from training_helpers import run_and_wait, set_compile
+    from ui.commands import InsertLayers
+
+    document = window.document
+    document.push(InsertLayers(document, 0, [Conv2D(4, 3, activation="relu"), Flatten()]))
+    before = document.rows[0].input_shape
+    buttons = fix_buttons(trainer.data_panel)
+    assert "Reshape rows to (8, 8, 1)" in buttons and "Set the input to (64,)" not in buttons  # 64 pixels
+    buttons["Reshape rows to (8, 8, 1)"].click()
+    assert document.rows[0].input_shape == (None, 8, 8, 1)
+    assert document.rows[0].output_shape == (None, 6, 6, 4)
+    qtbot.waitUntil(lambda: fix_buttons(trainer.data_panel) == {}, timeout=2000)  # the old buttons are deleted later
+    set_compile(window, epochs=1)
+    outcome = run_and_wait(trainer, qtbot)
+    assert outcome.kind == "finished", outcome.message
+    document.undo_stack.undo()  # the run's weights
+    document.undo_stack.undo()  # the fix
+    assert document.rows[0].input_shape == before

@@ -1,12 +1,18 @@
 """The data against the model as it stands: what does not fit, and the one-click fix for it
-(an undo command to push). Pure shape rules: nothing is built or allocated."""
+(an undo command to push). Pure shape rules: nothing is built or allocated.
+
+Rows are reshaped to the model's input when the sizes agree (builder's `reshape_features`),
+so "reshape rows to (28, 28, 1)" is done by giving the model that input shape."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+
+from builder.errors import SeqStudioError
 
 CLASS_LOSSES = ("categorical_crossentropy", "sparse_categorical_crossentropy")
 
@@ -34,6 +40,26 @@ def _dims(shape) -> str:
     return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
+def _accepts(layer, input_shape: tuple) -> bool:
+    """Whether `layer`'s pure shape rule takes (batch, *input_shape)."""
+    try:
+        layer.compute_output_shape((None, *input_shape))
+    except SeqStudioError:
+        return False
+    return True
+
+
+def image_shape(features: tuple, first_layer) -> tuple | None:
+    """The square one-channel image that flat rows of side*side values make, channels last
+    (or first), when the model's first layer takes such images but not the flat rows."""
+    if first_layer is None or len(features) != 1:
+        return None
+    side = math.isqrt(features[0])
+    if side < 2 or side * side != features[0] or _accepts(first_layer, features):
+        return None
+    return next((shape for shape in ((side, side, 1), (1, side, side)) if _accepts(first_layer, shape)), None)
+
+
 def check(dataset, document) -> list[DataIssue]:
     from builder.layers import Dense
 
@@ -45,7 +71,15 @@ def check(dataset, document) -> list[DataIssue]:
     rows = document.rows
     first = rows[0] if rows else None
     model_input = None if first is None or first.input_shape is None else tuple(first.input_shape[1:])
-    if model_input is None or int(np.prod(model_input)) != int(np.prod(features)):
+    first_layer = model.layers[0] if model.layers else None
+    image = image_shape(features, first_layer)
+    fits = (model_input is not None and int(np.prod(model_input)) == int(np.prod(features))
+            and (first_layer is None or _accepts(first_layer, model_input)))
+    if image is not None and not fits:
+        issues.append(DataIssue(
+            f"The data's rows are flat ({features[0]} values); the model's first layer, {first_layer.name}, "
+            f"takes images.", f"Reshape rows to {_dims(image)}", lambda: SetInputShape(document, (None, *image))))
+    elif model_input is None or int(np.prod(model_input)) != int(np.prod(features)):
         issues.append(DataIssue(
             f"The data's rows have shape {_dims(features)}, the model takes "
             f"{'no input shape yet' if model_input is None else _dims(model_input)}.",
