@@ -100,3 +100,31 @@ def test_training_again_after_an_edit_keeps_the_layers_that_still_fit(window, tr
     assert outcome.kind == "finished"
     assert len(trainer.curves.earlier) == 1  # the first run stays, faint
     assert not np.array_equal(model.layers[0].get_weights()[0], first[0])
+
+
+def test_a_regression_run_shows_predicted_against_true_values(window, trainer, qtbot, tmp_path, monkeypatch):
+    from ui.training import data_panel
+
+    path = tmp_path / "houses.csv"
+    path.write_text("rooms,area,price\n" + "".join(f"{i % 5},{i * 1.5},{i * 2.25 + i % 5}\n" for i in range(60)))
+    monkeypatch.setattr(data_panel, "ask_data_path", lambda parent: str(path))
+    trainer.data_panel.open_button.click()
+    qtbot.waitUntil(lambda: "60 samples of shape (2,)" in trainer.data_panel.info.text(), timeout=10_000)
+    document = window.document
+    document.push(SetInputShape(document, (None, 2)))
+    last = document.model.layers[-1]
+    document.push(ReplaceLayer(document, len(document.model.layers) - 1,
+                               Dense.from_config(dict(last.get_config(), units=1, activation="linear")), "units"))
+    set_compile(window, epochs=2, loss="mean_squared_error", metrics=["mae"])
+    outcome = run_and_wait(trainer, qtbot)
+    assert outcome.kind == "finished", outcome.message
+    results = trainer.results.shown
+    assert results.confusion is None and results.source == "validation"
+    assert len(results.true_values) == len(results.predicted_values) == 12  # the 20% validation rows
+    trainer.tabs.setCurrentWidget(trainer.results)
+    x, y = trainer.results.scatter.getData()
+    np.testing.assert_array_equal(x, results.true_values)
+    np.testing.assert_array_equal(y, results.predicted_values)
+    assert trainer.results.plot.isVisible() and not trainer.results.worst.isVisible()
+    assert "val_mae" in trainer.results.summary.text()
+    screenshot(window, "training_regression_results")
