@@ -167,3 +167,58 @@ def test_flat_rows_for_a_conv2d_model_get_a_reshape_fix_that_trains(window, trai
     document.undo_stack.undo()  # the run's weights
     document.undo_stack.undo()  # the fix
     assert document.rows[0].input_shape == before
+
+
+def _big_csv(folder, rows: int = 30_000):
+    """About 4 MB: 16 feature columns and a class column."""
+    import numpy as np
+
+    values = np.random.default_rng(0).normal(size=(rows, 16)).round(5)
+    path = folder / "big.csv"
+    header = ",".join(f"f{i}" for i in range(16)) + ",label"
+    labels = np.arange(rows) % 3
+    np.savetxt(path, np.column_stack([values, labels]), delimiter=",", header=header, comments="",
+               fmt=["%.5f"] * 16 + ["%d"])
+    return path
+
+
+def test_a_big_csv_is_read_in_the_background_with_a_progress_bar(window, trainer, qtbot, tmp_path, monkeypatch):
+    from ui.training import data_panel
+
+    path = _big_csv(tmp_path)
+    assert path.stat().st_size > data_panel.BIG_FILE_BYTES
+    monkeypatch.setattr(data_panel, "ask_data_path", lambda parent: str(path))
+    data = trainer.data_panel
+    trainer.tabs.setCurrentWidget(data)
+    seen = []
+    data.load_bar.valueChanged.connect(seen.append)
+    data.open_button.click()
+    assert data.loader is not None and data.loader.running  # not read on the GUI thread
+    assert data.load_bar.isVisible() and data.cancel_button.isVisible()
+    screenshot(window, "training_data_loading")
+    qtbot.waitUntil(lambda: "30,000 samples of shape (16,)" in data.info.text(), timeout=30_000)
+    assert len([v for v in seen if 0 < v < 1000]) >= 2 and seen == sorted(seen) and seen[-1] == 1000
+    assert not data.load_bar.isVisible() and not data.cancel_button.isVisible()
+    assert data.dataset.num_classes == 3
+
+
+def test_reading_a_big_csv_can_be_cancelled(window, trainer, qtbot, tmp_path, monkeypatch):
+    from ui.training import data_panel
+
+    path = _big_csv(tmp_path)
+    monkeypatch.setattr(data_panel, "ask_data_path", lambda parent: str(path))
+    data = trainer.data_panel
+    def cancel_at_first_report(value):
+        if value > 0:
+            data.cancel_button.click()
+
+    data.load_bar.valueChanged.connect(cancel_at_first_report)
+    data.open_button.click()
+    qtbot.waitUntil(lambda: data.loader is None, timeout=30_000)
+    assert "cancelled" in data.info.text()
+    assert data.dataset is None and data.preview.rowCount() == 0 and not data.load_bar.isVisible()
+    assert window.document.project.data.path == str(path)  # the choice stays, an undo step
+    data.load_bar.valueChanged.disconnect(cancel_at_first_report)
+    data.open_button.click()  # the same file again: read it again
+    qtbot.waitUntil(lambda: data.dataset is not None, timeout=30_000)
+    assert len(data.dataset) == 30_000

@@ -1,5 +1,8 @@
 """A function run once on its own QThread, its result or error handed back on the GUI thread
-(loading a data file for the preview, never on the GUI thread)."""
+(loading a data file for the preview, never on the GUI thread).
+
+The function reports progress through the callback it is handed; `cancel()` makes that
+callback raise, so the function stops at its next report and the job ends with CANCELLED."""
 
 from __future__ import annotations
 
@@ -9,6 +12,12 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal
 
 from builder.errors import SeqStudioError
 
+CANCELLED = "cancelled"
+
+
+class _Cancelled(Exception):
+    pass
+
 
 class _Job(QObject):
     done = Signal(object, str)  # result, error message ("" when it worked)
@@ -17,10 +26,18 @@ class _Job(QObject):
     def __init__(self, function):
         super().__init__()
         self.function = function
+        self.cancelled = False  # set from the GUI thread, read here at each report
+
+    def report(self, fraction: float) -> None:
+        if self.cancelled:
+            raise _Cancelled
+        self.progress.emit(fraction)
 
     def run(self) -> None:
         try:
-            self.done.emit(self.function(self.progress.emit), "")
+            self.done.emit(self.function(self.report), "")
+        except _Cancelled:
+            self.done.emit(None, CANCELLED)
         except SeqStudioError as error:
             self.done.emit(None, str(error))
         except Exception as error:  # noqa: BLE001 - shown in the panel, never raised into Qt
@@ -43,10 +60,14 @@ class BackgroundJob(QObject):
         self.job.done.connect(self._keep)
         self.job.progress.connect(self.progress)
         self.thread.finished.connect(self._finished)
-        self._result = (None, "cancelled")
+        self._result = (None, CANCELLED)
 
     def start(self) -> None:
         self.thread.start()
+
+    def cancel(self) -> None:
+        """Stop at the function's next progress report; `finished(None, CANCELLED)` follows."""
+        self.job.cancelled = True
 
     def join(self, timeout_ms: int = 30000) -> bool:
         return self.thread.wait(timeout_ms)

@@ -2,8 +2,9 @@
 of its first rows, its shapes and class counts, the target column, standardization, the
 validation split, and checks against the model with one-click fixes.
 
-Files are read on a background thread through builder's loaders; every settings change is an
-undoable SetSetting (a new file or target also forgets the fitted standardization).
+Files are read on a background thread through builder's loaders; a big one shows a progress
+bar and a Cancel button (the loader stops at its next progress report). Every settings change
+is an undoable SetSetting (a new file or target also forgets the fitted standardization).
 """
 
 from __future__ import annotations
@@ -13,18 +14,36 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout,
-                               QLabel, QPushButton, QScrollArea, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+                               QLabel, QProgressBar, QPushButton, QScrollArea, QTableWidget, QTableWidgetItem,
+                               QVBoxLayout, QWidget)
 
-from builder.data import load_data
+from builder.data import load_csv, load_data
 
 from ..widgets import styled_label
-from .background import BackgroundJob
+from .background import CANCELLED, BackgroundJob
 from .commands import SetSetting
 from .data_checks import check, suggest_loss
 
 PREVIEW_ROWS = 8
 PREVIEW_COLUMNS = 10
 DATA_FILTER = "Data files (*.csv *.npy *.npz);;All files (*)"
+BIG_FILE_BYTES = 1 << 20  # from this size on, reading shows a progress bar and Cancel
+CSV_CHUNK_ROWS = 4096  # CSV rows read between two progress reports
+
+
+def read_data(path: Path, labels: Path | None, target, progress):
+    """The file as a Dataset, reporting progress; CSV files report every CSV_CHUNK_ROWS rows
+    (the loader's default chunk is for the command line, too coarse for a bar)."""
+    if path.suffix.lower() not in (".npy", ".npz") and labels is None:
+        return load_csv(path, target, progress=progress, chunk_rows=CSV_CHUNK_ROWS)
+    return load_data(path, labels, target=target, progress=progress)
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:  # the loader says what is wrong with it
+        return 0
 
 
 def ask_data_path(parent: QWidget) -> str | None:
@@ -62,6 +81,17 @@ class DataPanel(QScrollArea):
         self.error = styled_label("", "fieldError", body, wrap=True)
         self.error.setObjectName("dataError")
         self.error.hide()
+        self.load_bar = QProgressBar(body)
+        self.load_bar.setObjectName("dataLoadProgress")
+        self.load_bar.setRange(0, 1000)
+        self.load_bar.setFormat("reading %p%")
+        self.cancel_button = QPushButton("Cancel", body)
+        self.cancel_button.setObjectName("cancelLoadButton")
+        self.cancel_button.setToolTip("Stop reading this file")
+        load_row = QHBoxLayout()
+        load_row.addWidget(self.load_bar, 1)
+        load_row.addWidget(self.cancel_button)
+        self._show_loading(False)
         self.preview = QTableWidget(0, 0, body)
         self.preview.setObjectName("dataPreview")
         self.preview.setMinimumSize(120, 150)
@@ -99,6 +129,7 @@ class DataPanel(QScrollArea):
         layout = QVBoxLayout(body)
         layout.addLayout(path_row)
         layout.addWidget(self.info)
+        layout.addLayout(load_row)
         layout.addWidget(self.error)
         layout.addWidget(self.preview)
         layout.addLayout(form)
@@ -107,6 +138,7 @@ class DataPanel(QScrollArea):
         self.setWidget(body)
 
         self.open_button.clicked.connect(self.choose_file)
+        self.cancel_button.clicked.connect(self.cancel_load)
         self.target_box.activated.connect(lambda: self._set_source("target", self.target_box.currentText()))
         self.standardize_check.toggled.connect(self._standardize_toggled)
         self.validation_button.clicked.connect(self.choose_validation_file)
@@ -158,19 +190,46 @@ class DataPanel(QScrollArea):
         labels = None if s.labels_path is None else project.resolve(s.labels_path)
         target = -1 if s.target is None else s.target
         self.info.setText("reading the data…")
-        self.loader = BackgroundJob(lambda progress: load_data(path, labels, target=target, progress=progress), self)
-        self.loader.progress.connect(lambda f: self.info.setText(f"reading the data… {f:.0%}"))
+        self.loader = BackgroundJob(lambda progress: read_data(path, labels, target, progress), self)
+        self.loader.progress.connect(self._load_progress)
         self.loader.finished.connect(self._loaded)
+        self.load_bar.setValue(0)
+        self._show_loading(_file_size(path) >= BIG_FILE_BYTES)
         self.loader.start()
+
+    def cancel_load(self) -> None:
+        if self.loader is not None:
+            self.loader.cancel()
+            self.cancel_button.setEnabled(False)
+            self.info.setText("cancelling…")
 
     def join(self) -> None:
         if self.loader is not None:
             self.loader.join()
 
+    def _show_loading(self, shown: bool) -> None:
+        self.load_bar.setVisible(shown)
+        self.cancel_button.setVisible(shown)
+        self.cancel_button.setEnabled(shown)
+
+    def _load_progress(self, fraction: float) -> None:
+        self.load_bar.setValue(int(fraction * 1000))
+        if self.cancel_button.isEnabled() or not self.cancel_button.isVisible():
+            self.info.setText(f"reading the data… {fraction:.0%}")
+
     def _loaded(self, dataset, error: str) -> None:
         self.loader = None
+        self._show_loading(False)
         if self._source_key() != self._loaded_key:  # the settings changed while it read
             self.load()
+            return
+        if error == CANCELLED:  # no preview of another file's rows under this file's name
+            self.dataset = None
+            self.preview.clear()
+            self.preview.setRowCount(0)
+            self.preview.setColumnCount(0)
+            self.show_checks()
+            self.info.setText("Reading cancelled: open the file again (or undo) to preview it.")
             return
         self.error.setVisible(bool(error))
         self.error.setText(error)
@@ -239,7 +298,10 @@ class DataPanel(QScrollArea):
     # -- edits ------------------------------------------------------------------------------------
     def choose_file(self) -> None:
         path = ask_data_path(self)
-        if path:
+        if path and path == self.settings.path:  # the same file again: read it again
+            self._loaded_key = None
+            self.load()
+        elif path:
             self._set_source("path", path, target=None)
 
     def choose_validation_file(self) -> None:

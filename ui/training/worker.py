@@ -52,8 +52,8 @@ class RunOutcome:
     logs: dict = field(default_factory=dict)
 
 
-class _Diverged(SeqStudioError):
-    pass
+class _StoppedReading(Exception):
+    """Raised from the loader's progress report once Stop was pressed."""
 
 
 class _Reporter(Callback):
@@ -159,6 +159,8 @@ class TrainingWorker(QObject):
         gc.freeze()
         try:
             outcome = self._train()
+        except _StoppedReading:
+            outcome = RunOutcome("stopped", "stopped while reading the data")
         except SeqStudioError as error:
             outcome = RunOutcome("failed", str(error))
         except MemoryError:
@@ -176,7 +178,7 @@ class TrainingWorker(QObject):
 
         self.status.emit("loading data…")
         project = self.request.project()
-        train, validation = project.load_data(progress=self.loadProgress.emit)
+        train, validation = project.load_data(progress=self._load_progress)
         self.status.emit("building the model…")
         model = project.compiled_model()
         x, y = model_arrays(train, model)
@@ -209,6 +211,11 @@ class TrainingWorker(QObject):
         return RunOutcome(kind, f"{what} {epochs_done} epoch{'s' if epochs_done != 1 else ''}", model=model,
                           data_mean=mean, data_std=std, epochs_done=epochs_done, results=results, logs=last)
 
+
+    def _load_progress(self, fraction: float) -> None:
+        if self.stop_requested:
+            raise _StoppedReading
+        self.loadProgress.emit(fraction)
 
     def _warm_kernels(self, model, settings, x, y, batch_size: int, validation: bool) -> None:
         """Compile what this fit needs in a child process unless a stamp says it is cached;
