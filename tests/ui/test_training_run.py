@@ -75,12 +75,44 @@ def test_a_nan_loss_stops_the_run_and_leaves_the_project(window, trainer, qtbot)
     assert not any(layer.built for layer in window.document.model.layers)
 
 
-def test_an_error_in_the_worker_ends_the_run_with_a_message(window, trainer, qtbot):
-    window.document.push(SetInputShape(window.document, (None, 10)))
+def _input_too_small(document):
+    document.push(SetInputShape(document, (None, 10)))
+
+
+def _conv_on_flat_rows(document):
+    from builder.layers import Conv2D
+    from ui.commands import InsertLayers
+
+    document.push(InsertLayers(document, 0, [Conv2D(4, 3)]))
+
+
+def _memory_runs_out(document):
+    """(object, attribute, replacement) for monkeypatch: fit runs out of memory."""
+    from builder.sequential import Sequential
+
+    def fit(*args, **kwargs):
+        raise MemoryError
+
+    return Sequential, "fit", fit
+
+
+@pytest.mark.parametrize("cause, kind, detail", [
+    (_input_too_small, "Data error", "64"),
+    (_conv_on_flat_rows, "Shape error", "conv2d"),
+    (_memory_runs_out, "Out of memory", "smaller batch size"),
+])
+def test_an_error_in_the_worker_ends_the_run_with_a_message_naming_its_kind(window, trainer, qtbot, monkeypatch,
+                                                                           cause, kind, detail):
+    patch = cause(window.document)
+    if patch is not None:
+        monkeypatch.setattr(*patch)
+    steps_before = window.document.undo_stack.count()
     outcome = run_and_wait(trainer, qtbot)
     assert outcome.kind == "failed"
-    assert trainer.message.isVisible() and "64" in trainer.message.text()
+    assert outcome.message.startswith(kind + ":") and detail in outcome.message
+    assert trainer.message.isVisible() and trainer.message.text() == outcome.message
     assert window.isVisible() and trainer.train_button.isEnabled()
+    assert window.document.undo_stack.count() == steps_before
     assert not any(layer.built for layer in window.document.model.layers)
 
 

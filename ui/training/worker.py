@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from PySide6.QtCore import QObject, Qt, QThread, Signal
 
 from builder.callbacks import Callback
-from builder.errors import SeqStudioError
+from builder.errors import ConfigError, DataError, SeqStudioError, ShapeError
 
 from .analysis import RunResults, analyse
 from .snapshot import RunRequest
@@ -50,6 +50,17 @@ class RunOutcome:
     results: RunResults | None = None
     details: str = ""
     logs: dict = field(default_factory=dict)
+
+
+ERROR_KINDS = ((ShapeError, "Shape error"), (DataError, "Data error"), (ConfigError, "Setting error"))
+OUT_OF_MEMORY = ("Out of memory: this model and batch size need more memory than is free; "
+                 "try a smaller batch size or model")
+
+
+def failure_message(error: SeqStudioError) -> str:
+    """The error's message after the kind of error it is ("Shape error: ...")."""
+    kind = next((name for cls, name in ERROR_KINDS if isinstance(error, cls)), "Error")
+    return f"{kind}: {error}"
 
 
 class _StoppedReading(Exception):
@@ -162,11 +173,12 @@ class TrainingWorker(QObject):
         except _StoppedReading:
             outcome = RunOutcome("stopped", "stopped while reading the data")
         except SeqStudioError as error:
-            outcome = RunOutcome("failed", str(error))
+            outcome = RunOutcome("failed", failure_message(error))
         except MemoryError:
-            outcome = RunOutcome("failed", "not enough memory for this model and batch size")
+            outcome = RunOutcome("failed", OUT_OF_MEMORY, details=traceback.format_exc())
         except Exception as error:  # noqa: BLE001 - any failure ends the run with a message, never the studio
-            outcome = RunOutcome("failed", f"{type(error).__name__}: {error}", details=traceback.format_exc())
+            outcome = RunOutcome("failed", f"Unexpected error: {type(error).__name__}: {error}",
+                                 details=traceback.format_exc())
         finally:
             gc.unfreeze()  # garbage from before the run is collected again, outside it
             if self._collecting:
