@@ -183,7 +183,9 @@ def _big_csv(folder, rows: int = 30_000):
 
 
 def test_a_big_csv_is_read_in_the_background_with_a_progress_bar(window, trainer, qtbot, tmp_path, monkeypatch):
-    from ui.training import data_panel
+    from ui.training import background, data_panel
+
+    monkeypatch.setattr(background, "REPORTS_PER_SECOND", 10_000)  # every report, however fast the reading
 
     path = _big_csv(tmp_path)
     assert path.stat().st_size > data_panel.BIG_FILE_BYTES

@@ -1,11 +1,13 @@
 """A function run once on its own QThread, its result or error handed back on the GUI thread
 (loading a data file for the preview, never on the GUI thread).
 
-The function reports progress through the callback it is handed; `cancel()` makes that
-callback raise, so the function stops at its next report and the job ends with CANCELLED."""
+The function reports progress through the callback it is handed (passed on at most 20 times
+a second); `cancel()` makes that callback raise, so the function stops at its next report and
+the job ends with CANCELLED."""
 
 from __future__ import annotations
 
+import time
 import traceback
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal
@@ -13,6 +15,7 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal
 from builder.errors import SeqStudioError
 
 CANCELLED = "cancelled"
+REPORTS_PER_SECOND = 20  # progress signals handed to the GUI thread, at most
 
 
 class _Cancelled(Exception):
@@ -27,11 +30,15 @@ class _Job(QObject):
         super().__init__()
         self.function = function
         self.cancelled = False  # set from the GUI thread, read here at each report
+        self.last_report = 0.0
 
     def report(self, fraction: float) -> None:
         if self.cancelled:
             raise _Cancelled
-        self.progress.emit(fraction)
+        now = time.monotonic()
+        if now - self.last_report >= 1.0 / REPORTS_PER_SECOND or fraction >= 1.0:
+            self.last_report = now
+            self.progress.emit(fraction)
 
     def run(self) -> None:
         try:

@@ -28,7 +28,7 @@ PREVIEW_ROWS = 8
 PREVIEW_COLUMNS = 10
 DATA_FILTER = "Data files (*.csv *.npy *.npz);;All files (*)"
 BIG_FILE_BYTES = 1 << 20  # from this size on, reading shows a progress bar and Cancel
-CSV_CHUNK_ROWS = 4096  # CSV rows read between two progress reports
+CSV_CHUNK_ROWS = 1024  # CSV rows between two progress reports (larger chunks stalled the GUI longer)
 
 
 def read_data(path: Path, labels: Path | None, target, progress):
