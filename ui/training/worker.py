@@ -228,6 +228,7 @@ class TrainingWorker(QObject):
         if self.stop_requested:
             raise _StoppedReading
         self.loadProgress.emit(fraction)
+        time.sleep(0)  # offer the GIL between chunks (see background.py)
 
     def _warm_kernels(self, model, settings, x, y, batch_size: int, validation: bool) -> None:
         """Compile what this fit needs in a child process unless a stamp says it is cached;
