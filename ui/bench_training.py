@@ -5,7 +5,8 @@ of its ticks while the window trains the default project (bundled digits), curve
 bar drawing as they would; the window has finished starting (data preview read) first. One
 epoch of the digits takes about 25 ms, hence 20 epochs by default. `--cold` points Numba at an
 empty cache first, so the first run also compiles its kernels (in the warmup child process,
-as on a machine's first run); later runs find them cached.
+as on a machine's first run); later runs find them cached. Each run is followed 0.3 s past its
+end (results drawn, weights kept) before the next one starts.
 
     python -m ui.bench_training [--epochs 20] [--runs 2] [--cold]
 
