@@ -14,7 +14,7 @@ import sys
 
 from ..errors import ConfigError
 
-SECTIONS = ("mlp", "seed", "memory", "studio")
+SECTIONS = ("mlp", "seed", "memory", "studio", "soak")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -58,3 +58,8 @@ def run(args, print_fn=print) -> None:
         print_fn("\n== the studio ==")
         result = subprocess.run([sys.executable, "-m", "ui.bench"], capture_output=True, text=True)
         print_fn(result.stdout.rstrip() if result.returncode == 0 else f"not available: {result.stderr.strip()[-300:]}")
+    if "soak" in sections:
+        from .soak import run as run_soak
+
+        print_fn("\n== soak: the studio edits and trains for many cycles ==")
+        run_soak(print_fn=print_fn)

@@ -16,6 +16,13 @@ def _temporary_settings(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def _private_log_and_recovery_folders(tmp_path, monkeypatch):
+    """Crash logs and recovery copies of tests never land in the user's folders."""
+    monkeypatch.setenv("SEQSTUDIO_LOG_DIR", str(tmp_path / "logs"))
+    monkeypatch.setenv("SEQSTUDIO_RECOVERY_DIR", str(tmp_path / "recovery"))
+
+
+@pytest.fixture(autouse=True)
 def _fresh_settings(_temporary_settings):
     from ui.settings import settings
 
