@@ -20,6 +20,7 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QLockFile, QObject, QStandardPaths, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
@@ -117,9 +118,9 @@ class Autosave(QObject):
 
     def _edited(self, *_) -> None:
         # No look at the undo stack here: it also signals from its destructor. A tick that
-        # finds the document clean writes nothing.
+        # finds the document clean writes nothing; by then the timer itself may be gone.
         self._edits += 1
-        if not self.timer.isActive():
+        if shiboken6.isValid(self.timer) and not self.timer.isActive():
             self.timer.start()
 
     def _modified_changed(self, modified: bool) -> None:
