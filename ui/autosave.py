@@ -14,14 +14,12 @@ the platform's application data folder plus "/recovery".
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import uuid
 from datetime import datetime
 from pathlib import Path
 
 import shiboken6
-from PySide6.QtCore import QLockFile, QObject, QStandardPaths, QTimer, Signal
+from PySide6.QtCore import QLockFile, QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
 from builder.atomic import atomic_write
@@ -36,11 +34,7 @@ RECOVERY_FORMAT = 1
 
 
 def recovery_dir() -> Path:
-    override = os.environ.get(RECOVERY_DIR_ENV)
-    if override:
-        return Path(override)
-    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppLocalDataLocation)
-    return Path(base or Path(tempfile.gettempdir()) / "SeqStudio") / "recovery"
+    return crash_log.user_folder(RECOVERY_DIR_ENV, "recovery")
 
 
 def recovery_text(project: Project) -> str:

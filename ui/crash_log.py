@@ -28,12 +28,17 @@ _write_lock = threading.Lock()  # hooks run on any thread
 _fault_file = None  # faulthandler writes to its descriptor until the process ends
 
 
-def log_dir() -> Path:
-    override = os.environ.get(LOG_DIR_ENV)
+def user_folder(env_variable: str, name: str) -> Path:
+    """The folder `env_variable` names, else `name` in the user's application data folder."""
+    override = os.environ.get(env_variable)
     if override:
         return Path(override)
     base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppLocalDataLocation)
-    return Path(base or Path(tempfile.gettempdir()) / "SeqStudio") / "logs"
+    return Path(base or Path(tempfile.gettempdir()) / "SeqStudio") / name
+
+
+def log_dir() -> Path:
+    return user_folder(LOG_DIR_ENV, "logs")
 
 
 def append(details: str, thread_name: str | None = None) -> Path:
