@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..array_files import read_npz
-from ..atomic import atomic_write
+from ..atomic import atomic_write_files
 from ..errors import ConfigError, DataError, SeqStudioError
 from .schema import project_from_dict, project_to_dict, rebase_data_paths
 from .settings import Project
@@ -55,18 +55,18 @@ def load_project(path) -> Project:
 
 
 def save_project(project: Project, path) -> None:
-    """Write the project to `path` and its trained weights beside it, each atomically: a
-    failed save leaves the previous files as they were. Relative data paths are rewritten
-    to stay valid from the new folder; `project.path` becomes `path`."""
+    """Write the project to `path` and its trained weights beside it as one atomic save:
+    both are written in full before either replaces its previous file, so a failed save
+    leaves the pair as it was. Relative data paths are rewritten to stay valid from the new
+    folder; `project.path` becomes `path`."""
     path = Path(path)
     rebase_data_paths(project.data, project.base_dir, path.parent)
     text = _json_text(project_to_dict(project)) + "\n"
     weights = _weights_bytes(project.model)
+    files = {path: text.encode("utf-8")}
     if weights is not None:
-        with atomic_write(weights_path(path)) as handle:
-            handle.write(weights)
-    with atomic_write(path) as handle:
-        handle.write(text.encode("utf-8"))
+        files[weights_path(path)] = weights
+    atomic_write_files(files)
     if weights is None:
         weights_path(path).unlink(missing_ok=True)
     project.path = path

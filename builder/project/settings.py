@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from ..sequential import Sequential
 
 
@@ -22,6 +24,22 @@ SeqStudio is installed."""
 def is_file_path(path_str: str | None) -> bool:
     """Whether a data path names a file (relative or absolute), not a bundled dataset."""
     return path_str is not None and not path_str.startswith(BUNDLED)
+
+
+@dataclass(frozen=True)
+class LayerWeights:
+    """One trained layer's weights and what they fit: all a project keeps of a run (the
+    trained model itself also holds optimizer slots, gradients and batch buffers)."""
+
+    class_name: str
+    input_shape: tuple
+    arrays: list[np.ndarray]
+
+
+def trained_weights(model: Sequential) -> list[LayerWeights | None]:
+    """The weights of each layer of a trained model, None for a layer that holds none."""
+    return [LayerWeights(layer.class_name, layer.built_input_shape, layer.get_weights())
+            if layer.built and layer.weights else None for layer in model.layers]
 
 
 def _default_optimizer() -> dict:
@@ -120,19 +138,21 @@ class Project:
         self.compile.compile(model)
         return model
 
-    def store_weights(self, trained) -> int:
-        """Copy a trained model's weights into the stack's matching layers (same position,
-        type and weight shapes); returns how many layers took them."""
+    def store_weights(self, trained: Sequential | list[LayerWeights | None]) -> int:
+        """Copy a trained model's weights (or its `trained_weights` snapshot) into the stack's
+        matching layers (same position, type and weight shapes); returns how many took them."""
         from ..random import global_rng
 
+        if not isinstance(trained, list):
+            trained = trained_weights(trained)
         taken = 0
-        for layer, source in zip(self.model.layers, trained.layers):
-            if not source.built or not source.weights or layer.class_name != source.class_name:
+        for layer, source in zip(self.model.layers, trained):
+            if source is None or layer.class_name != source.class_name:
                 continue
-            if [s.shape for s in layer.weight_specs(source.built_input_shape)] != [w.shape for w in source.weights]:
+            if [s.shape for s in layer.weight_specs(source.input_shape)] != [a.shape for a in source.arrays]:
                 continue
-            if not layer.built or layer.built_input_shape != source.built_input_shape:
-                layer.build(source.built_input_shape, global_rng())
-            layer.set_weights(source.get_weights())
+            if not layer.built or layer.built_input_shape != source.input_shape:
+                layer.build(source.input_shape, global_rng())
+            layer.set_weights(source.arrays)
             taken += 1
         return taken

@@ -1,7 +1,9 @@
 """Project files: round trips (JSON and weights), every refusal with its message, atomic saves,
 and the compiled copy the studio trains."""
 
+import errno
 import json
+import os
 
 import numpy as np
 import pytest
@@ -305,6 +307,33 @@ def test_failed_save_leaves_the_previous_files_intact(tmp_path, monkeypatch):
     monkeypatch.setattr(project_files.np, "savez", broken_savez)
     project.description = "changed"
     with pytest.raises(RuntimeError, match="disk on fire"):
+        save_project(project, path)
+    assert (path.read_bytes(), weights_path(path).read_bytes()) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.json", "p.weights.npz"]
+
+
+@pytest.mark.parametrize("failing_write", [1, 2])
+def test_a_save_failing_on_either_file_leaves_both_previous_files(tmp_path, monkeypatch, failing_write):
+    """The project file and its weights are one save: neither is replaced unless both were
+    written (here the disk fills up while writing the first or the second)."""
+    project = small_project()
+    project.store_weights(trained(project))
+    path = tmp_path / "p.json"
+    save_project(project, path)
+    before = path.read_bytes(), weights_path(path).read_bytes()
+    calls = []
+    real_fsync = os.fsync
+
+    def fsync_until_full(fd):
+        calls.append(fd)
+        if len(calls) == failing_write:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync_until_full)
+    project.description = "changed"
+    project.store_weights(trained(project))
+    with pytest.raises(SeqStudioError, match="No space left on device"):
         save_project(project, path)
     assert (path.read_bytes(), weights_path(path).read_bytes()) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.json", "p.weights.npz"]

@@ -3,12 +3,16 @@ the worker, continuing after an edit."""
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import numpy as np
 import pytest
 from training_helpers import run_and_wait, screenshot, set_compile, trainer  # noqa: F401
 
 from builder.layers import Dense
 from ui.commands import ReplaceLayer, SetInputShape
+from ui.training.commands import StoreTrainedWeights
 
 
 def curve_length(panel, key: str) -> int:
@@ -49,6 +53,24 @@ def test_undo_forgets_a_runs_weights(window, trainer, qtbot):
     window.document.undo_stack.undo()
     assert not any(layer.built for layer in window.document.model.layers)
     assert window.document.project.data.mean is None
+
+
+def test_the_undo_history_keeps_a_runs_weights_not_its_model(window):
+    """The trained model also holds optimizer slots, gradients and cached batches: an undo
+    step per run must not keep them alive."""
+    trained = window.document.project.compiled_model()
+    expected = [layer.get_weights() for layer in trained.layers]
+    assert any(expected)
+    window.document.push(StoreTrainedWeights(window.document, trained, None, None, "Train 1 epoch"))
+    model_alive = weakref.ref(trained)
+    del trained
+    gc.collect()
+    assert model_alive() is None
+    window.document.undo_stack.undo()
+    window.document.undo_stack.redo()
+    for layer, arrays in zip(window.document.model.layers, expected):
+        for got, want in zip(layer.get_weights(), arrays):
+            np.testing.assert_array_equal(got, want)
 
 
 def test_stop_ends_the_run_within_a_batch(window, trainer, qtbot):

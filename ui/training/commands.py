@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtGui import QUndoCommand
 
+from builder.project.settings import trained_weights
 from builder.random import global_rng
 
 
@@ -11,12 +12,14 @@ class StoreTrainedWeights(QUndoCommand):
     """Put a run's trained weights (and fitted standardization) into the project's stack.
 
     Undo gives every layer back the weights it had; a layer untrained before is untrained again.
+    Only the weights are kept, never the trained model: the undo history would otherwise hold
+    its optimizer slots, gradients and cached batches for every run.
     """
 
     def __init__(self, document, trained_model, mean, std, text: str):
         super().__init__(text)
         self._document = document
-        self._trained = trained_model
+        self._trained = trained_weights(trained_model)
         project = document.project
         self._before = [(layer, layer.built_input_shape, layer.get_weights()) if layer.built else (layer, None, None)
                         for layer in project.model.layers]
