@@ -11,6 +11,7 @@ import os
 from dataclasses import asdict, fields
 from pathlib import Path
 
+from ..devices import DEVICE_CHOICES
 from ..errors import ConfigError
 from .settings import CompileSettings, DataSettings, Project, is_file_path
 
@@ -252,6 +253,10 @@ class _Fields:
         settings.batch_size = self.integer(d.get("batch_size", settings.batch_size), "compile.batch_size", 1)
         settings.shuffle = self.boolean(d.get("shuffle", settings.shuffle), "compile.shuffle")
         settings.seed = self.integer(d.get("seed"), "compile.seed", 0, optional=True)
+        settings.device = self.text(d.get("device", settings.device), "compile.device")
+        if settings.device not in DEVICE_CHOICES:
+            raise self.error("compile.device",
+                             f"expected one of {', '.join(map(repr, DEVICE_CHOICES))}, got {settings.device!r}")
         return settings
 
     def data_settings(self, value) -> DataSettings:

@@ -51,7 +51,7 @@ def _default_optimizer() -> dict:
 @dataclass
 class CompileSettings:
     """What `compile` and `fit` receive: optimizer (Keras's serialized form), loss, metrics
-    by name, and the fit arguments a project keeps."""
+    by name, the device ("auto", "cpu" or "cuda") and the fit arguments a project keeps."""
 
     optimizer: dict = field(default_factory=_default_optimizer)
     loss: str = "categorical_crossentropy"
@@ -60,11 +60,13 @@ class CompileSettings:
     batch_size: int = 32
     shuffle: bool = True
     seed: int | None = None
+    device: str = "auto"
 
     def compile(self, model) -> None:
         from .. import optimizers
 
-        model.compile(optimizer=optimizers.deserialize(self.optimizer), loss=self.loss, metrics=list(self.metrics))
+        model.compile(optimizer=optimizers.deserialize(self.optimizer), loss=self.loss, metrics=list(self.metrics),
+                      device=self.device)
 
     def fit_arguments(self) -> dict:
         return {"epochs": self.epochs, "batch_size": self.batch_size, "shuffle": self.shuffle}

@@ -178,6 +178,17 @@ def test_compiled_model_with_a_seed_is_repeatable():
         np.testing.assert_array_equal(a, b)
 
 
+def test_the_device_setting_is_saved_and_given_to_compile(tmp_path):
+    project = small_project()
+    assert project.compiled_model().device == "cpu"  # "auto" on a machine without a GPU
+    project.compile.device = "cuda"  # Numba's CUDA simulator under pytest
+    path = tmp_path / "p.json"
+    save_project(project, path)
+    loaded = load_project(path)
+    assert loaded.compile.device == "cuda"
+    assert loaded.compiled_model().device == "cuda"
+
+
 # -- refusals --------------------------------------------------------------------------------------
 def test_unknown_layer_type(tmp_path):
     def edit(d):
@@ -263,6 +274,8 @@ def test_missing_field(tmp_path, field):
     (lambda d: d["compile"].update(batch_size="32"),
      "project.json: compile.batch_size: expected a positive integer, got '32'"),
     (lambda d: d["compile"].update(shuffle="yes"), "project.json: compile.shuffle: expected true or false, got 'yes'"),
+    (lambda d: d["compile"].update(device="tpu"),
+     "project.json: compile.device: expected one of 'auto', 'cpu', 'cuda', got 'tpu'"),
     (lambda d: d["data"].update(validation_split=1.5),
      "project.json: data.validation_split: expected a number from 0 to below 1, got 1.5"),
     (lambda d: d["data"].update(std=[1.0]), "project.json: data.std: mean and std must be given together"),

@@ -3,11 +3,16 @@ settings edits as undo steps."""
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtWidgets import QPushButton
 from training_helpers import screenshot, trainer  # noqa: F401
 
+from builder import devices
 from builder.layers import Dense
 from ui.commands import ReplaceLayer, SetInputShape
+from ui.training import device_choice
+from ui.training.compile_panel import CompilePanel
+from ui.training.device_choice import DeviceChoice
 
 
 def fix_buttons(panel) -> dict[str, QPushButton]:
@@ -131,6 +136,38 @@ def test_fit_settings_are_undo_steps(window, trainer):
         window.document.undo_stack.undo()
     assert (settings.epochs, settings.batch_size, settings.seed) == (30, 32, 0)
     assert panel.epochs_spin.value() == 30
+
+
+@pytest.fixture
+def probe(monkeypatch):
+    """A fresh GPU probe answering `gpu_present` as the test sets it."""
+    answer = {"gpu": False}
+    monkeypatch.setattr(devices, "gpu_present", lambda: answer["gpu"])
+    monkeypatch.setattr(device_choice, "_probe", None)
+    return answer
+
+
+def test_without_a_gpu_the_device_box_is_disabled_and_says_why(window, probe, qtbot):
+    box = DeviceChoice()
+    qtbot.addWidget(box)
+    qtbot.waitUntil(lambda: box.gpu is not None, timeout=5_000)
+    assert not box.isEnabled() and box.toolTip() == device_choice.NO_GPU
+    box.show_device("cuda")  # a project made on a machine with a GPU: the user can change it back
+    assert box.isEnabled() and box.currentText() == "CUDA GPU"
+
+
+def test_with_a_gpu_the_device_is_an_undoable_setting(window, probe, qtbot):
+    probe["gpu"] = True
+    panel = CompilePanel(window.document)
+    qtbot.addWidget(panel)
+    box = panel.device_box
+    qtbot.waitUntil(lambda: box.isEnabled(), timeout=5_000)
+    assert box.toolTip() == device_choice.WITH_GPU and box.currentData() == "auto"
+    box.setCurrentIndex(box.findData("cpu"))
+    box.activated.emit(box.currentIndex())
+    assert window.document.project.compile.device == "cpu"
+    window.document.undo_stack.undo()
+    assert window.document.project.compile.device == "auto" and box.currentText() == "Automatic"
 
 
 def test_a_separate_validation_file_replaces_the_split(window, trainer, monkeypatch):

@@ -1,5 +1,5 @@
 """Compile settings: the optimizer with its own hyper-parameters, the loss (with a suggestion
-from the data), metrics, epochs, batch size, shuffle and seed. Every change is an undoable
+from the data), metrics, epochs, batch size, shuffle, seed and the device. Every change is an undoable
 SetSetting on the project's CompileSettings."""
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from ..param_editors import editor_for
 from ..widgets import mark_invalid, styled_label
 from .commands import SetSetting
 from .data_checks import CLASS_LOSSES
+from .device_choice import DeviceChoice
 
 LOSSES = tuple(cls.name for cls in LOSS_CLASSES.values())
 NO_SEED = -1
@@ -59,6 +60,7 @@ class CompilePanel(QScrollArea):
         self.shuffle_check.setObjectName("shuffleCheck")
         self.seed_spin = self._spin("seedSpin", NO_SEED, 2**31 - 1, body)
         self.seed_spin.setSpecialValueText("random")
+        self.device_box = DeviceChoice(body)
         form.addRow("Loss", loss_row)
         form.addRow("", self.suggestion)
         form.addRow("Metrics", self.metrics_edit)
@@ -66,6 +68,7 @@ class CompilePanel(QScrollArea):
         form.addRow("Batch size", self.batch_spin)
         form.addRow("", self.shuffle_check)
         form.addRow("Seed", self.seed_spin)
+        form.addRow("Device", self.device_box)
         layout = QVBoxLayout(body)
         layout.addLayout(form)
         layout.addWidget(self.optimizer_group)
@@ -82,6 +85,8 @@ class CompilePanel(QScrollArea):
         self.batch_spin.valueChanged.connect(lambda v: self._set("batch_size", v))
         self.shuffle_check.toggled.connect(lambda v: self._set("shuffle", v))
         self.seed_spin.valueChanged.connect(lambda v: self._set("seed", None if v == NO_SEED else v))
+        self.device_box.activated.connect(
+            lambda: self._set("device", self.device_box.currentData(), mergeable=False))
         document.undo_stack.indexChanged.connect(self.refresh)
         document.projectReplaced.connect(self.refresh)
         self.refresh()
@@ -114,6 +119,7 @@ class CompilePanel(QScrollArea):
             self.batch_spin.setValue(s.batch_size)
             self.shuffle_check.setChecked(s.shuffle)
             self.seed_spin.setValue(NO_SEED if s.seed is None else s.seed)
+            self.device_box.show_device(s.device)
             self._show_suggestion()
         finally:
             self._showing = False
