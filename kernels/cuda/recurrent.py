@@ -1,8 +1,9 @@
-"""LSTM steps on the GPU: per time step one tiled matrix product for the recurrent input,
-then one fused kernel over the step's gates (one thread per batch row and unit).
+"""LSTM and SimpleRNN steps on the GPU: per time step one tiled matrix product for the
+recurrent input, then one fused kernel over the step's gates (one thread per batch row and
+unit). GRU's steps are in kernels/cuda/gru.py, built on the step helpers here.
 
 Layouts, gate order (Keras's i, f, c, o) and signatures are those of kernels/recurrent.py:
-time-major xp (T, B, 4u) becomes the gate pre-activations, hs/cs (T+1, B, u) hold the
+time-major xp (T, B, G*u) becomes the gate pre-activations, hs/cs (T+1, B, u) hold the
 initial state at 0, `rmask` is the recurrent dropout mask (B, u) or an empty (0, 0) array,
 and `hm` (T, B, u) then receives the masked states the products used. Backward stops at the
 initial state (truncated BPTT, as Keras).
@@ -13,11 +14,12 @@ from numba import cuda
 from kernels.cuda.elementwise import scalar_derivative, scalar_forward
 from kernels.cuda.matmul import matmul
 
-_BLOCK_2D = (16, 16)
+BLOCK_2D = (16, 16)
 
 
-def _grid(batch, units):
-    return ((batch + _BLOCK_2D[0] - 1) // _BLOCK_2D[0], (units + _BLOCK_2D[1] - 1) // _BLOCK_2D[1])
+def step_grid(batch, units):
+    """Blocks of BLOCK_2D covering one thread per (batch row, unit)."""
+    return ((batch + BLOCK_2D[0] - 1) // BLOCK_2D[0], (units + BLOCK_2D[1] - 1) // BLOCK_2D[1])
 
 
 @cuda.jit
@@ -75,29 +77,76 @@ def _masked_copy_kernel(src, rmask, dst):
         dst[b, j] = src[b, j] * rmask[b, j] if rmask.shape[0] > 0 else src[b, j]
 
 
+def recurrent_input(hs, t, rmask, hm):
+    """The state step t's recurrent product sees: hs[t], or hs[t] * rmask written to hm[t]."""
+    if rmask.shape[0] == 0:
+        return hs[t]
+    _mask_state_kernel[step_grid(*rmask.shape), BLOCK_2D](hs, t, rmask, hm)
+    return hm[t]
+
+
+def carry_back(dpre_t, recurrent_kernel_t, rmask, scratch, dh):
+    """dh = (dpre_t @ recurrent_kernel_t) * rmask: the gradient reaching the previous state
+    (rmask may be empty); scratch is (B, u)."""
+    matmul(dpre_t, recurrent_kernel_t, scratch)
+    _masked_copy_kernel[step_grid(*dh.shape), BLOCK_2D](scratch, rmask, dh)
+
+
+# -- LSTM ------------------------------------------------------------------------------------
 def lstm_forward_steps(xp, recurrent_kernel, rmask, act, ract, hs, cs, gates, cell_act, hm, hp):
     """Run the LSTM over T steps; xp becomes the gate pre-activations, gates the activated
     i, f, c, o, cell_act the activation of each new cell state; hp is (B, 4u) scratch."""
     steps, batch, width = xp.shape
-    grid = _grid(batch, width // 4)
+    grid = step_grid(batch, width // 4)
     for t in range(steps):
-        h_in = hs[t]
-        if rmask.shape[0]:
-            _mask_state_kernel[grid, _BLOCK_2D](hs, t, rmask, hm)
-            h_in = hm[t]
-        matmul(h_in, recurrent_kernel, hp)
-        _lstm_gates_kernel[grid, _BLOCK_2D](xp, hp, t, act, ract, hs, cs, gates, cell_act)
+        matmul(recurrent_input(hs, t, rmask, hm), recurrent_kernel, hp)
+        _lstm_gates_kernel[grid, BLOCK_2D](xp, hp, t, act, ract, hs, cs, gates, cell_act)
 
 
 def lstm_backward_steps(dhs, recurrent_kernel_t, rmask, act, ract, cs, pre, gates, cell_act, dpre, dh, dc, scratch):
     """Backpropagate through time from dhs (T, B, u); writes dpre (T, B, 4u). dh, dc and
     scratch are (B, u) work arrays."""
     steps, batch, width = pre.shape
-    grid = _grid(batch, width // 4)
+    grid = step_grid(batch, width // 4)
     dh[:] = 0.0
     dc[:] = 0.0
     for t in range(steps - 1, -1, -1):
-        _lstm_gate_grads_kernel[grid, _BLOCK_2D](dhs, t, act, ract, cs, pre, gates, cell_act, dpre, dh, dc)
+        _lstm_gate_grads_kernel[grid, BLOCK_2D](dhs, t, act, ract, cs, pre, gates, cell_act, dpre, dh, dc)
         if t > 0:
-            matmul(dpre[t], recurrent_kernel_t, scratch)
-            _masked_copy_kernel[grid, _BLOCK_2D](scratch, rmask, dh)
+            carry_back(dpre[t], recurrent_kernel_t, rmask, scratch, dh)
+
+
+# -- SimpleRNN -------------------------------------------------------------------------------
+@cuda.jit
+def _simple_rnn_step_kernel(xp, hp, t, act, hs):
+    b, j = cuda.grid(2)
+    if b < hp.shape[0] and j < hp.shape[1]:
+        xp[t, b, j] += hp[b, j]
+        hs[t + 1, b, j] = scalar_forward(xp[t, b, j], act)
+
+
+@cuda.jit
+def _simple_rnn_grads_kernel(dhs, t, act, hs, pre, dpre, dh):
+    b, j = cuda.grid(2)
+    if b < dh.shape[0] and j < dh.shape[1]:
+        dpre[t, b, j] = scalar_derivative(pre[t, b, j], hs[t + 1, b, j], act) * (dhs[t, b, j] + dh[b, j])
+
+
+def simple_rnn_forward_steps(xp, recurrent_kernel, rmask, act, hs, hm, hp):
+    """h_t = act(xp_t + h_{t-1} @ recurrent_kernel); xp becomes the pre-activations."""
+    steps, batch, units = xp.shape
+    grid = step_grid(batch, units)
+    for t in range(steps):
+        matmul(recurrent_input(hs, t, rmask, hm), recurrent_kernel, hp)
+        _simple_rnn_step_kernel[grid, BLOCK_2D](xp, hp, t, act, hs)
+
+
+def simple_rnn_backward_steps(dhs, recurrent_kernel_t, rmask, act, hs, pre, dpre, dh, scratch):
+    """Writes dpre (T, B, u); dh and scratch are (B, u) work arrays."""
+    steps, batch, units = pre.shape
+    grid = step_grid(batch, units)
+    dh[:] = 0.0
+    for t in range(steps - 1, -1, -1):
+        _simple_rnn_grads_kernel[grid, BLOCK_2D](dhs, t, act, hs, pre, dpre, dh)
+        if t > 0:
+            carry_back(dpre[t], recurrent_kernel_t, rmask, scratch, dh)
