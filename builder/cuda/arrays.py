@@ -3,7 +3,8 @@
 The host stays the reference between calls: `DeviceParameters.upload` copies every weight in
 (trainable ones first, in the order of the host's flat buffer, then the frozen ones) and
 `download` copies the trainable ones back into the host's flat buffer, which the layers'
-weights are views of. Only trainable weights change on the device.
+weights are views of, and the frozen ones into their host arrays: training may change
+non-trainable weights too (BatchNormalization's moving statistics).
 
 `upload` sends nothing when the host weights are those of the last transfer, so a predict or
 evaluate called inside fit (by a callback) computes with the device's newer weights instead
@@ -101,5 +102,13 @@ class DeviceParameters:
     def download(self, flat: FlatParameters) -> None:
         if self.trainable_size:
             self.trainable_values.copy_to_host(flat.values)
+        if self._frozen:
+            frozen = self._staging[self.trainable_size :]
+            self.values[self.trainable_size :].copy_to_host(frozen)
+            offset = 0
+            for w in self._frozen:
+                w.value[...] = frozen[offset : offset + w.value.size].reshape(w.value.shape)
+                offset += w.value.size
         if self._synced is not None:
             self._synced[: self.trainable_size] = flat.values
+            self._synced[self.trainable_size :] = self._staging[self.trainable_size :]

@@ -4,10 +4,13 @@ has none: a clear ConfigError, never a silent fallback to the CPU."""
 from __future__ import annotations
 
 from ..errors import ConfigError
-from . import conv, core, pooling, recurrent
+from . import conv, core, embedding, normalization, pooling, recurrent, reshaping
 from .optimizers import UPDATES
 
-EXECUTORS = {**core.EXECUTORS, **conv.EXECUTORS, **pooling.EXECUTORS, **recurrent.EXECUTORS}
+EXECUTORS = {
+    **core.EXECUTORS, **conv.EXECUTORS, **pooling.EXECUTORS, **recurrent.EXECUTORS,
+    **normalization.EXECUTORS, **embedding.EXECUTORS, **reshaping.EXECUTORS,
+}
 
 
 def check_supported(layers, optimizer=None) -> None:

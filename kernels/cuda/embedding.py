@@ -23,20 +23,16 @@ def _indices_kernel(x, vocabulary, ids, first_bad):
 @cuda.jit
 def _gather_kernel(ids, table, out):
     e = cuda.grid(1)
-    dim = table.shape[1]
     if e < out.size:
-        n = e // dim
-        d = e - n * dim
+        n, d = e // out.shape[1], e % out.shape[1]
         out[n, d] = table[ids[n], d]
 
 
 @cuda.jit
 def _scatter_add_kernel(ids, dy, dtable):
     e = cuda.grid(1)
-    dim = dtable.shape[1]
     if e < dy.size:
-        n = e // dim
-        d = e - n * dim
+        n, d = e // dy.shape[1], e % dy.shape[1]
         cuda.atomic.add(dtable, (ids[n], d), dy[n, d])
 
 

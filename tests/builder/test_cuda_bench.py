@@ -5,7 +5,6 @@ import pytest
 
 pytest.importorskip("numba.cuda")
 
-from builder import ConfigError  # noqa: E402
 from builder.bench import mlp, seed_models  # noqa: E402
 from builder.cli import main  # noqa: E402
 
@@ -22,12 +21,7 @@ def test_bench_refuses_an_unknown_device(capsys):
 
 
 @pytest.mark.parametrize("make", [lambda d: mlp._seqstudio_model(mlp.CASES[0], d), seed_models._vgg,
-                                  seed_models._conv1d, seed_models._stacked_lstm])
+                                  seed_models._conv1d, seed_models._stacked_lstm, seed_models._embedding_lstm])
 def test_benchmark_models_compile_for_the_device_asked(make):
     assert make("cpu").device == "cpu"
     assert make("cuda").device == "cuda"
-
-
-def test_benchmark_models_without_cuda_kernels_are_skipped_with_the_reason():
-    with pytest.raises(ConfigError, match="Embedding has no CUDA kernels yet"):
-        seed_models._embedding_lstm("cuda")
