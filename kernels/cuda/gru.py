@@ -23,6 +23,28 @@ def _masked_add_kernel(direct, rec, rmask, dh):
         dh[b, j] = direct[b, j] + v
 
 
+@cuda.jit(device=True)
+def _blend(update, h_prev, candidate):
+    """The new state h_t = z * h_{t-1} + (1 - z) * hh."""
+    return update * h_prev + (1.0 - update) * candidate
+
+
+@cuda.jit(device=True)
+def _update_and_candidate_grads(dhs, dh, t, b, j, act, ract, hs, pre, gates, dxp, direct):
+    """The gradients of the z and hh pre-activations of step t, written to dxp[t, b] and
+    returned; direct[b, j] gets the part of dL/dh_{t-1} that flows through z * h_{t-1}."""
+    units = dh.shape[1]
+    update = gates[t, b, j]
+    candidate = gates[t, b, 2 * units + j]
+    g_h = dhs[t, b, j] + dh[b, j]
+    d_candidate = scalar_derivative(pre[t, b, 2 * units + j], candidate, act) * g_h * (1.0 - update)
+    d_update = scalar_derivative(pre[t, b, j], update, ract) * g_h * (hs[t, b, j] - candidate)
+    dxp[t, b, j] = d_update
+    dxp[t, b, 2 * units + j] = d_candidate
+    direct[b, j] = g_h * update
+    return d_update, d_candidate
+
+
 # -- reset after the recurrent product (Keras 3's default) -----------------------------------
 @cuda.jit
 def _gru_gates_kernel(xp, hp, recurrent_bias, t, act, ract, hs, gates, rec_h):
@@ -43,7 +65,7 @@ def _gru_gates_kernel(xp, hp, recurrent_bias, t, act, ract, hs, gates, rec_h):
         gates[t, b, j] = update
         gates[t, b, units + j] = reset
         gates[t, b, 2 * units + j] = candidate
-        hs[t + 1, b, j] = update * hs[t, b, j] + (1.0 - update) * candidate
+        hs[t + 1, b, j] = _blend(update, hs[t, b, j], candidate)
 
 
 @cuda.jit
@@ -51,20 +73,13 @@ def _gru_grads_kernel(dhs, t, act, ract, hs, pre, gates, rec_h, dxp, dhp, dh, di
     b, j = cuda.grid(2)
     units = dh.shape[1]
     if b < dh.shape[0] and j < units:
-        update = gates[t, b, j]
+        d_z, d_hh = _update_and_candidate_grads(dhs, dh, t, b, j, act, ract, hs, pre, gates, dxp, direct)
         reset = gates[t, b, units + j]
-        candidate = gates[t, b, 2 * units + j]
-        g_h = dhs[t, b, j] + dh[b, j]
-        d_hh = scalar_derivative(pre[t, b, 2 * units + j], candidate, act) * g_h * (1.0 - update)
-        d_z = scalar_derivative(pre[t, b, j], update, ract) * g_h * (hs[t, b, j] - candidate)
         d_r = scalar_derivative(pre[t, b, units + j], reset, ract) * d_hh * rec_h[t, b, j]
-        dxp[t, b, j] = d_z
         dxp[t, b, units + j] = d_r
-        dxp[t, b, 2 * units + j] = d_hh
         dhp[t, b, j] = d_z
         dhp[t, b, units + j] = d_r
         dhp[t, b, 2 * units + j] = d_hh * reset
-        direct[b, j] = g_h * update
 
 
 def gru_forward_steps(xp, recurrent_kernel, recurrent_bias, rmask, act, ract, hs, gates, rec_h, hm, hp):
@@ -117,25 +132,14 @@ def _gru_candidate_kernel(xp, hp_h, t, act, hs, gates):
         xp[t, b, 2 * units + j] += hp_h[b, j]
         candidate = scalar_forward(xp[t, b, 2 * units + j], act)
         gates[t, b, 2 * units + j] = candidate
-        update = gates[t, b, j]
-        hs[t + 1, b, j] = update * hs[t, b, j] + (1.0 - update) * candidate
+        hs[t + 1, b, j] = _blend(gates[t, b, j], hs[t, b, j], candidate)
 
 
 @cuda.jit
 def _gru_update_grads_kernel(dhs, t, act, ract, hs, pre, gates, dxp, dh, direct, d_hh, d_zr):
     b, j = cuda.grid(2)
-    units = dh.shape[1]
-    if b < dh.shape[0] and j < units:
-        update = gates[t, b, j]
-        candidate = gates[t, b, 2 * units + j]
-        g_h = dhs[t, b, j] + dh[b, j]
-        d_candidate = scalar_derivative(pre[t, b, 2 * units + j], candidate, act) * g_h * (1.0 - update)
-        d_update = scalar_derivative(pre[t, b, j], update, ract) * g_h * (hs[t, b, j] - candidate)
-        dxp[t, b, 2 * units + j] = d_candidate
-        d_hh[b, j] = d_candidate
-        dxp[t, b, j] = d_update
-        d_zr[b, j] = d_update
-        direct[b, j] = g_h * update
+    if b < dh.shape[0] and j < dh.shape[1]:
+        d_zr[b, j], d_hh[b, j] = _update_and_candidate_grads(dhs, dh, t, b, j, act, ract, hs, pre, gates, dxp, direct)
 
 
 @cuda.jit
