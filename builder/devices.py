@@ -6,10 +6,15 @@ when asked, so the CPU-only install never pays for it and never fails on it.
 
 The simulator runs kernels in Python, about a thousand times slower than the CPU: it is a
 test tool, so "auto" takes CUDA only for a real GPU, while an explicit "cuda" accepts it.
+
+Importing numba.cuda holds the GIL for about 45 ms (long enough to stall the studio's window
+when a training run compiles its model with "auto"), so a machine without an NVIDIA driver
+is told apart first, by the files the driver installs.
 """
 
 import importlib
 import os
+import sys
 
 from .errors import ConfigError
 
@@ -27,13 +32,19 @@ def _simulated() -> bool:
     return os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
 
 
+def _nvidia_driver_installed() -> bool:
+    """Whether the files of an NVIDIA driver exist (Linux, WSL, containers, Windows)."""
+    if sys.platform == "win32":
+        system = os.path.join(os.environ.get("SystemRoot", r"C:\Windows"), "System32")
+        return os.path.exists(os.path.join(system, "nvcuda.dll"))
+    return any(os.path.exists(path) for path in
+               ("/proc/driver/nvidia/version", "/dev/nvidiactl", "/usr/lib/wsl/lib/libcuda.so.1"))
+
+
 def _cuda_present():
-    cuda = _cuda_module()
-    if cuda is None:
-        return False
     if _simulated():
-        return True
-    return _gpu_available(cuda)
+        return _cuda_module() is not None
+    return gpu_present()
 
 
 def _gpu_available(cuda) -> bool:
@@ -45,7 +56,7 @@ def _gpu_available(cuda) -> bool:
 
 def gpu_present() -> bool:
     """Whether a real CUDA GPU is usable (the simulator does not count)."""
-    if _simulated():
+    if _simulated() or not _nvidia_driver_installed():
         return False
     cuda = _cuda_module()
     return cuda is not None and _gpu_available(cuda)
