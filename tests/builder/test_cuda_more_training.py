@@ -83,6 +83,8 @@ def test_every_reshaping_layer_in_one_model():
 
 
 def test_moving_statistics_come_back_through_save_after_fit(tmp_path):
+    """Two epochs (an epoch-end download and upload between them); predict then computes with
+    the moving statistics."""
     def make():
         return Sequential([layers.Dense(2, input_shape=(2,)), layers.BatchNormalization(momentum=0.5)])
 
@@ -95,6 +97,7 @@ def test_moving_statistics_come_back_through_save_after_fit(tmp_path):
     assert not np.array_equal(moving[0], np.zeros(2, np.float32)), "the moving mean never came back"
     for got, expected in zip(moving, cpu.layers[1].get_weights()[2:]):
         np.testing.assert_allclose(got, expected, **TOLERANCE)
+    np.testing.assert_allclose(gpu.predict(x, verbose=0), cpu.predict(x, verbose=0), **TOLERANCE)  # moving statistics
 
 
 def test_every_catalog_layer_type_has_a_device_executor():
