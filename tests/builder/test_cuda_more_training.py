@@ -14,9 +14,6 @@ from builder.catalog import layer_types  # noqa: E402
 from builder.cuda.registry import EXECUTORS  # noqa: E402
 from cuda_twins import TOLERANCE, check_forward_and_one_step, fit_seeded, rand, twins  # noqa: E402
 
-RECURRENT_ELSEWHERE = {"GRU", "SimpleRNN"}  # their executors come with builder/cuda/recurrent.py's work
-
-
 def sgd():
     return optimizers.SGD(learning_rate=0.1)
 
@@ -101,5 +98,4 @@ def test_moving_statistics_come_back_through_save_after_fit(tmp_path):
 
 
 def test_every_catalog_layer_type_has_a_device_executor():
-    missing = [t.name for t in layer_types() if t.cls not in EXECUTORS and t.name not in RECURRENT_ELSEWHERE]
-    assert missing == []
+    assert [t.name for t in layer_types() if t.cls not in EXECUTORS] == []
