@@ -39,9 +39,9 @@ def test_simple_rnn_with_dropouts_under_a_dense_head():
 
 
 def stateful_stack():
-    """A stateful SimpleRNN feeding a stateful LSTM: h, and the LSTM's c, carried per sample row."""
+    """Each recurrent layer stateful, stacked: h (and the LSTM's c) carried per sample row."""
     return Sequential([layers.SimpleRNN(2, stateful=True, return_sequences=True, batch_input_shape=(2, 2, 2)),
-                       layers.LSTM(1, stateful=True)])
+                       layers.GRU(1, stateful=True, return_sequences=True), layers.LSTM(1, stateful=True)])
 
 
 def assert_same_states(gpu, cpu):
@@ -60,7 +60,7 @@ def test_stateful_layers_carry_states_across_fit_and_predict_and_reset_clears_th
             histories.append(model.fit(x, y, batch_size=2, epochs=1, shuffle=False, verbose=0).history)
         np.testing.assert_allclose(histories[1]["loss"], histories[0]["loss"], **TOLERANCE, err_msg=f"fit {call}")
         assert_same_states(gpu, cpu)
-    assert np.abs(gpu.layers[1].states[1]).max() > 0, "the LSTM's cell state was not carried"
+    assert np.abs(gpu.layers[2].states[1]).max() > 0, "the LSTM's cell state was not carried"
     for got, expected in zip(gpu.get_weights(), cpu.get_weights()):
         np.testing.assert_allclose(got, expected, **TOLERANCE)
 
