@@ -188,10 +188,17 @@ class Optimizer:
         if self.global_clipnorm is not None:
             scale = _global_clip_scale(K.squared_norm(grads), self.global_clipnorm)
         clip = self.clipvalue or 0.0
-        self._update(params, grads, scale, clip, self.current_learning_rate(), self.iterations + 1)
+        self._update(K, self._slot, params, grads, scale, clip, self.current_learning_rate(), self.iterations + 1)
         self.iterations += 1
 
-    def _update(self, params, grads, scale: float, clip: float, lr: float, step: int) -> None:
+    def _slot(self, name: str) -> np.ndarray:
+        return self._slots.get(name, EMPTY)
+
+    def _update(self, kernels, slot, params, grads, scale: float, clip: float, lr: float, step: int) -> None:
+        """One step of this optimizer's rule through `kernels` (kernels.optimizers, or its CUDA
+        twin kernels.cuda.optimizers: same functions and signatures), on the slot arrays that
+        `slot(name)` gives (an empty array for a slot these settings do without). The per-step
+        scalars (bias corrections, Nadam's schedule) are computed here once for both devices."""
         raise NotImplementedError
 
     # -- config and state ------------------------------------------------------------------
@@ -291,9 +298,9 @@ class SGD(Optimizer):
     def _slot_initial_values(self):
         return {"momentum": 0.0} if self.momentum != 0 else {}
 
-    def _update(self, params, grads, scale, clip, lr, step):
-        K.sgd_update(params, grads, scale, clip, lr, self.momentum, self.nesterov,
-                     self._slots.get("momentum", EMPTY))
+    def _update(self, kernels, slot, params, grads, scale, clip, lr, step):
+        kernels.sgd_update(params, grads, scale, clip, lr, self.momentum, self.nesterov,
+                     slot("momentum"))
 
 
 class RMSprop(Optimizer):
@@ -316,10 +323,10 @@ class RMSprop(Optimizer):
             slots["average_gradient"] = 0.0
         return slots
 
-    def _update(self, params, grads, scale, clip, lr, step):
-        K.rmsprop_update(params, grads, scale, clip, lr, self.rho, self.epsilon, self.momentum,
-                         self.centered, self._slots["velocity"],
-                         self._slots.get("average_gradient", EMPTY), self._slots.get("momentum", EMPTY))
+    def _update(self, kernels, slot, params, grads, scale, clip, lr, step):
+        kernels.rmsprop_update(params, grads, scale, clip, lr, self.rho, self.epsilon, self.momentum,
+                         self.centered, slot("velocity"),
+                         slot("average_gradient"), slot("momentum"))
 
 
 class Adagrad(Optimizer):
@@ -336,8 +343,8 @@ class Adagrad(Optimizer):
     def _slot_initial_values(self):
         return {"accumulator": self.initial_accumulator_value}
 
-    def _update(self, params, grads, scale, clip, lr, step):
-        K.adagrad_update(params, grads, scale, clip, lr, self.epsilon, self._slots["accumulator"])
+    def _update(self, kernels, slot, params, grads, scale, clip, lr, step):
+        kernels.adagrad_update(params, grads, scale, clip, lr, self.epsilon, slot("accumulator"))
 
 
 class Adam(Optimizer):
@@ -358,11 +365,11 @@ class Adam(Optimizer):
             slots["velocity_hat"] = 0.0
         return slots
 
-    def _update(self, params, grads, scale, clip, lr, step):
+    def _update(self, kernels, slot, params, grads, scale, clip, lr, step):
         alpha = lr * math.sqrt(1.0 - self.beta_2 ** step) / (1.0 - self.beta_1 ** step)
-        K.adam_update(params, grads, scale, clip, alpha, self.beta_1, self.beta_2, self.epsilon,
-                      self.amsgrad, self._slots["momentum"], self._slots["velocity"],
-                      self._slots.get("velocity_hat", EMPTY))
+        kernels.adam_update(params, grads, scale, clip, alpha, self.beta_1, self.beta_2, self.epsilon,
+                      self.amsgrad, slot("momentum"), slot("velocity"),
+                      slot("velocity_hat"))
 
 
 class Adadelta(Optimizer):
@@ -378,9 +385,9 @@ class Adadelta(Optimizer):
     def _slot_initial_values(self):
         return {"accumulated_grad": 0.0, "accumulated_delta_var": 0.0}
 
-    def _update(self, params, grads, scale, clip, lr, step):
-        K.adadelta_update(params, grads, scale, clip, lr, self.rho, self.epsilon,
-                          self._slots["accumulated_grad"], self._slots["accumulated_delta_var"])
+    def _update(self, kernels, slot, params, grads, scale, clip, lr, step):
+        kernels.adadelta_update(params, grads, scale, clip, lr, self.rho, self.epsilon,
+                          slot("accumulated_grad"), slot("accumulated_delta_var"))
 
 
 class Adamax(Optimizer):
@@ -397,9 +404,9 @@ class Adamax(Optimizer):
     def _slot_initial_values(self):
         return {"momentum": 0.0, "norm": 0.0}
 
-    def _update(self, params, grads, scale, clip, lr, step):
-        K.adamax_update(params, grads, scale, clip, lr, self.beta_1, self.beta_2, self.epsilon,
-                        1.0 - self.beta_1 ** step, self._slots["momentum"], self._slots["norm"])
+    def _update(self, kernels, slot, params, grads, scale, clip, lr, step):
+        kernels.adamax_update(params, grads, scale, clip, lr, self.beta_1, self.beta_2, self.epsilon,
+                        1.0 - self.beta_1 ** step, slot("momentum"), slot("norm"))
 
 
 class Nadam(Optimizer):
@@ -423,15 +430,15 @@ class Nadam(Optimizer):
     def _scalar_state(self):
         return {"u_product": self.u_product}
 
-    def _update(self, params, grads, scale, clip, lr, step):
+    def _update(self, kernels, slot, params, grads, scale, clip, lr, step):
         u_t = self.beta_1 * (1.0 - 0.5 * 0.96 ** step)
         u_next = self.beta_1 * (1.0 - 0.5 * 0.96 ** (step + 1))
         self.u_product *= u_t
         m_coef = u_next / (1.0 - self.u_product * u_next)
         g_coef = (1.0 - u_t) / (1.0 - self.u_product)
-        K.nadam_update(params, grads, scale, clip, lr, self.beta_1, self.beta_2, self.epsilon,
+        kernels.nadam_update(params, grads, scale, clip, lr, self.beta_1, self.beta_2, self.epsilon,
                        m_coef, g_coef, 1.0 - self.beta_2 ** step,
-                       self._slots["momentum"], self._slots["velocity"])
+                       slot("momentum"), slot("velocity"))
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {

@@ -1,7 +1,8 @@
 """Training on a CUDA GPU (or Numba's CUDA simulator): imported only for compile(device="cuda").
 
 A model compiled for CUDA runs through a `DeviceSession` (session.py): one executor per layer
-(core.py, conv.py, pooling.py, recurrent.py; registry.py says which layer takes which)
+(core.py, conv.py, pooling.py, recurrent.py, normalization.py, embedding.py, reshaping.py;
+registry.py says which layer takes which: every layer type of the catalog has one)
 computes forward and backward on device arrays with the kernels of `kernels/cuda/`; the
 trainable weights live in one flat device array with a view per weight (arrays.py), which
 the device optimizer (optimizers.py) updates in one kernel per batch. The loss and the

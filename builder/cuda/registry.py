@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..errors import ConfigError
 from . import conv, core, embedding, normalization, pooling, recurrent, reshaping
-from .optimizers import UPDATES
+from .optimizers import SUPPORTED
 
 EXECUTORS = {
     **core.EXECUTORS, **conv.EXECUTORS, **pooling.EXECUTORS, **recurrent.EXECUTORS,
@@ -22,7 +22,7 @@ def check_supported(layers, optimizer=None) -> None:
         refusal = executor.refusal(layer)
         if refusal:
             raise ConfigError(refusal)
-    if optimizer is not None and type(optimizer) not in UPDATES:
+    if optimizer is not None and type(optimizer) not in SUPPORTED:
         raise ConfigError(f"optimizer {type(optimizer).__name__} has no CUDA update kernel; compile with device='cpu'")
 
 
