@@ -177,6 +177,7 @@ def train(model, training, validation=None):
         torch.save(model.state_dict(), OUTPUT_FILE)
         print(f"saved the trained weights to {OUTPUT_FILE}")
     if distributed:
+        dist.barrier()  # no rank tears the group down while another still saves or reports
         dist.destroy_process_group()
     return model
 '''
