@@ -117,7 +117,6 @@ class TrainPanel(QWidget):
         worker.loadProgress.connect(self._loading)
         worker.started.connect(self._run_started)
         worker.progress.connect(self._progress)
-        worker.epochEnded.connect(self.curves.add_epoch)
         self.run.finished.connect(self._finished)
         self.train_button.setEnabled(False)
         self.stop_button.setEnabled(True)
@@ -196,6 +195,8 @@ class TrainPanel(QWidget):
     def _progress(self, report: dict) -> None:
         self._elapsed = report["elapsed"]
         self.curves.add_batches(report["points"])
+        for epoch, logs in report["epochs"]:
+            self.curves.add_epoch(epoch, logs)
         epoch, batch, steps = report["epoch"], report["batch"], report["steps"]
         done = epoch * steps + batch + 1
         self.progress_bar.setValue(done)

@@ -68,15 +68,19 @@ class _StoppedReading(Exception):
 
 
 class _Reporter(Callback):
-    """fit's callback: per-batch losses (recovered from fit's running means), throttled
-    progress, epoch ends, the stop flag and the NaN check."""
+    """fit's callback: per-batch losses (recovered from fit's running means), epoch ends,
+    the stop flag and the NaN check. Everything reaches the GUI thread in `progress` reports,
+    at most REPORTS_PER_SECOND of them: a small model's epochs can end 60 times a second,
+    and a signal each made the window lay out and repaint that often."""
 
     def __init__(self, worker: TrainingWorker, samples: int, batch_size: int, steps: int):
         super().__init__()
         self.worker, self.samples, self.batch_size, self.steps = worker, samples, batch_size, steps
         self.started = time.monotonic()
         self.last_report = 0.0
-        self.pending: list[tuple[float, float]] = []
+        self.pending: list[tuple[float, float]] = []  # (epoch + fraction, batch loss) not yet sent
+        self.pending_epochs: list[tuple[int, dict]] = []  # (epoch, its logs) not yet sent
+        self.last_batch = 0
         self.epoch = 0
         self.diverged_at: tuple[int, int] | None = None
 
@@ -99,29 +103,36 @@ class _Reporter(Callback):
             self.model.stop_training = True
         if self.worker.stop_requested:
             self.model.stop_training = True
-        now = time.monotonic()
-        if now - self.last_report >= 1.0 / REPORTS_PER_SECOND or self.model.stop_training:
-            self.report(batch, logs, now)
+        self.last_batch = batch
+        self._report_when_due()
         self.worker.yield_to_gui()
-
-    def report(self, batch: int, logs: dict, now: float) -> None:
-        self.last_report = now
-        done = self.epoch * self.samples + min((batch + 1) * self.batch_size, self.samples)
-        elapsed = now - self.started
-        self.worker.progress.emit({
-            "epoch": self.epoch, "batch": batch, "steps": self.steps, "elapsed": elapsed,
-            "samples_per_second": done / elapsed if elapsed > 0 else 0.0,
-            "logs": {k: float(v) for k, v in logs.items()}, "points": self.pending,
-        })
-        self.pending = []
 
     def on_epoch_end(self, epoch, logs=None):
         logs = {k: float(v) for k, v in (logs or {}).items()}
-        self.report(self.steps - 1, logs, time.monotonic())
-        self.worker.epochEnded.emit(epoch, logs)
+        self.pending_epochs.append((epoch, logs))
         if self.diverged_at is None and not all(math.isfinite(v) for v in logs.values() if v is not None):
             self.diverged_at = (epoch, self.steps - 1)
             self.model.stop_training = True
+        self._report_when_due()
+
+    def on_train_end(self, logs=None):
+        if self.pending or self.pending_epochs:
+            self.report()
+
+    def _report_when_due(self) -> None:
+        if self.model.stop_training or time.monotonic() - self.last_report >= 1.0 / REPORTS_PER_SECOND:
+            self.report()
+
+    def report(self) -> None:
+        now = self.last_report = time.monotonic()
+        done = self.epoch * self.samples + min((self.last_batch + 1) * self.batch_size, self.samples)
+        elapsed = now - self.started
+        self.worker.progress.emit({
+            "epoch": self.epoch, "batch": self.last_batch, "steps": self.steps, "elapsed": elapsed,
+            "samples_per_second": done / elapsed if elapsed > 0 else 0.0,
+            "points": self.pending, "epochs": self.pending_epochs,
+        })
+        self.pending, self.pending_epochs = [], []
 
 
 class TrainingWorker(QObject):
@@ -130,8 +141,7 @@ class TrainingWorker(QObject):
     status = Signal(str)
     loadProgress = Signal(float)
     started = Signal(dict)  # epochs, steps, samples
-    progress = Signal(dict)
-    epochEnded = Signal(int, dict)
+    progress = Signal(dict)  # see _Reporter.report
     finished = Signal(object)  # RunOutcome
 
     def __init__(self, request: RunRequest):
