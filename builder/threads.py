@@ -1,8 +1,8 @@
 """Thread policy for the kernels: one compute call at a time, one BLAS thread inside kernels.
 
-Numba's workqueue threading layer (chosen in kernels/) aborts the process if two threads
-enter parallel kernels at once, so fit/evaluate/predict hold `compute_lock` while they run:
-a second caller waits instead.
+Numba's workqueue threading layer (kernels/ falls back on it where the system has no
+libgomp) aborts the process if two threads enter parallel kernels at once, so
+fit/evaluate/predict hold `compute_lock` while they run: a second caller waits instead.
 
 Numba kernels call BLAS from inside compiled loops (each recurrent time step's matrix
 product, through SciPy's OpenBLAS). Those products are small and many; a threaded BLAS wakes
