@@ -13,6 +13,11 @@ state (truncated BPTT, as Keras).
 `rmask` is the recurrent dropout mask (B, u), fixed across time steps, or `EMPTY2` for none;
 `hm` (T, B, u) then receives the masked previous states the recurrent matmul used (`EMPTY3`
 when there is no mask).
+Each step's recurrent matmul goes to BLAS in chunks of at most ROW_CHUNK rows: SciPy's
+OpenBLAS took twice as long for one 16-row product as for two 8-row ones, and the seed's
+LSTM batches have 16 and 64 rows. (Blocks of rows on parallel threads were measured too, and
+lost: on 2 cores the kernels' threads and numpy's BLAS threads starve each other.)
+
 Gate order and activations follow Keras 3: LSTM i, f, c, o; GRU z, r, h with
 h_t = z * h_{t-1} + (1 - z) * hh.
 """
@@ -29,6 +34,7 @@ EMPTY3 = np.empty((0, 0, 0), dtype=np.float32)
 # Gate activations run as branch-free loops that LLVM vectorizes (error_model="numpy" drops
 # the division-by-zero checks that would stop it); other activations take the scalar path.
 _FAST = dict(cache=True, nogil=True, error_model="numpy")
+ROW_CHUNK = 8  # rows a recurrent-step BLAS call takes (see the module docstring)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -134,6 +140,15 @@ def projection_backward(x_tm, kernel, h_prev, dxp, dhp, dkernel, drecurrent, dbi
 
 
 @njit(cache=True, nogil=True)
+def _rows_dot(a, b, out):
+    """out = a @ b, ROW_CHUNK rows a BLAS call."""
+    rows = a.shape[0]
+    for r0 in range(0, rows, ROW_CHUNK):
+        r1 = min(r0 + ROW_CHUNK, rows)
+        np.dot(a[r0:r1], b, out[r0:r1])
+
+
+@njit(cache=True, nogil=True)
 def _recurrent_input(hs, t, rmask, hm):
     """The state the recurrent matmul of step t sees: hs[t], or hs[t] * rmask stored in hm[t]."""
     if rmask.shape[0] == 0:
@@ -179,7 +194,7 @@ def lstm_forward_steps(xp, recurrent_kernel, rmask, act, ract, hs, cs, gates, ce
     steps, batch, width = xp.shape
     units = width // 4
     for t in range(steps):
-        np.dot(_recurrent_input(hs, t, rmask, hm), recurrent_kernel, hp)
+        _rows_dot(_recurrent_input(hs, t, rmask, hm), recurrent_kernel, hp)
         for b in range(batch):
             pre, rec, gate = xp[t, b], hp[b], gates[t, b]
             for j in range(width):
@@ -226,7 +241,7 @@ def lstm_backward_steps(dhs, recurrent_kernel_t, rmask, act, ract, cs, pre, gate
                 d[3 * units + j] *= g_h * a[j]
                 g_carry[j] = d_cell * gate[units + j]
         if t > 0:
-            np.dot(dpre[t], recurrent_kernel_t, scratch)
+            _rows_dot(dpre[t], recurrent_kernel_t, scratch)
             _mask_into(scratch, rmask, dh)
 
 
@@ -236,7 +251,7 @@ def simple_rnn_forward_steps(xp, recurrent_kernel, rmask, act, hs, hm, hp):
     """h_t = act(xp_t + h_{t-1} @ recurrent_kernel); xp becomes the pre-activations."""
     steps, batch, units = xp.shape
     for t in range(steps):
-        np.dot(_recurrent_input(hs, t, rmask, hm), recurrent_kernel, hp)
+        _rows_dot(_recurrent_input(hs, t, rmask, hm), recurrent_kernel, hp)
         for b in range(batch):
             pre, rec = xp[t, b], hp[b]
             for j in range(units):
@@ -256,7 +271,7 @@ def simple_rnn_backward_steps(dhs, recurrent_kernel_t, rmask, act, hs, pre, dpre
             for j in range(units):
                 d[j] *= g_out[j] + g_in[j]
         if t > 0:
-            np.dot(dpre[t], recurrent_kernel_t, scratch)
+            _rows_dot(dpre[t], recurrent_kernel_t, scratch)
             _mask_into(scratch, rmask, dh)
 
 
@@ -272,7 +287,7 @@ def gru_forward_steps(xp, recurrent_kernel, recurrent_bias, rmask, act, ract, hs
     units = width // 3
     has_bias = recurrent_bias.shape[0] > 0
     for t in range(steps):
-        np.dot(_recurrent_input(hs, t, rmask, hm), recurrent_kernel, hp)
+        _rows_dot(_recurrent_input(hs, t, rmask, hm), recurrent_kernel, hp)
         for b in range(batch):
             pre, rec, gate, keep = xp[t, b], hp[b], gates[t, b], rec_h[t, b]
             if has_bias:
@@ -317,7 +332,7 @@ def gru_backward_steps(dhs, recurrent_kernel_t, rmask, act, ract, hs, pre, gates
                 dr[2 * units + j] = d_hh * gate[units + j]
                 g_direct[j] = g_h * update
         if t > 0:
-            np.dot(dhp[t], recurrent_kernel_t, scratch)
+            _rows_dot(dhp[t], recurrent_kernel_t, scratch)
             _masked_add(direct, scratch, rmask, dh)
 
 
@@ -333,7 +348,7 @@ def gru_reset_before_forward_steps(xp, kernel_zr, kernel_h, rmask, act, ract, hs
     units = width // 3
     for t in range(steps):
         h_in = _recurrent_input(hs, t, rmask, hm)
-        np.dot(h_in, kernel_zr, hp_zr)
+        _rows_dot(h_in, kernel_zr, hp_zr)
         for b in range(batch):
             pre, rec, gate, reset_h, state = xp[t, b], hp_zr[b], gates[t, b], rh[t, b], h_in[b]
             for j in range(2 * units):
@@ -341,7 +356,7 @@ def gru_reset_before_forward_steps(xp, kernel_zr, kernel_h, rmask, act, ract, hs
             _activate(pre, gate, 0, 2 * units, ract)
             for j in range(units):
                 reset_h[j] = gate[units + j] * state[j]
-        np.dot(rh[t], kernel_h, hp_h)
+        _rows_dot(rh[t], kernel_h, hp_h)
         for b in range(batch):
             pre, rec, gate = xp[t, b], hp_h[b], gates[t, b]
             for j in range(units):
@@ -378,7 +393,7 @@ def gru_reset_before_backward_steps(
                 d[j] *= g_h * (h_prev[j] - hh)
                 dzr[j] = d[j]
                 g_direct[j] = g_h * update
-        np.dot(d_hh, kernel_h_t, d_rh)
+        _rows_dot(d_hh, kernel_h_t, d_rh)
         for b in range(batch):
             d, dzr, drh = dxp[t, b], d_zr[b], d_rh[b]
             h_in = hm[t, b] if masked else hs[t, b]
@@ -386,7 +401,7 @@ def gru_reset_before_backward_steps(
                 d[units + j] *= drh[j] * h_in[j]
                 dzr[units + j] = d[units + j]
         if t > 0:
-            np.dot(d_zr, kernel_zr_t, scratch)
+            _rows_dot(d_zr, kernel_zr_t, scratch)
             for b in range(batch):
                 for j in range(units):
                     scratch[b, j] += d_rh[b, j] * gates[t, b, units + j]

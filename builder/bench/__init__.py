@@ -21,7 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--only", action="append", choices=SECTIONS, metavar="SECTION",
                         help=f"run only this section (repeatable): {', '.join(SECTIONS)}")
     parser.add_argument("--epochs", type=int, default=30, metavar="N", help="epochs of the MLP section")
-    parser.add_argument("--repeats", type=int, default=3, metavar="N", help="repetitions of the MLP section (best kept)")
+    parser.add_argument("--repeats", type=int, default=3, metavar="N", help="repetitions of the mlp and seed sections, alternating SeqStudio and PyTorch "
+                             "(the best of each kept)")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
                         help="where SeqStudio trains in the mlp and seed sections (cuda needs a GPU)")
 
@@ -48,7 +49,7 @@ def run(args, print_fn=print) -> None:
         from .seed_models import run as run_seed
 
         print_fn(f"\n== the seed's convnets and LSTMs, SeqStudio on {device} ==")
-        run_seed(print_fn=print_fn, device=device)
+        run_seed(repeats=args.repeats, print_fn=print_fn, device=device)
     if "memory" in sections:
         from .seed_models import run_memory
 
