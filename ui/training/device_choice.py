@@ -18,7 +18,7 @@ from builder import devices
 CHOICES = (("Automatic", "auto"), ("CPU", "cpu"), ("CUDA GPU", "cuda"))
 LOOKING = "Looking for a CUDA GPU…"
 NO_GPU = ("No CUDA GPU found: training runs on the CPU. To train on an NVIDIA GPU, install "
-          "SeqStudio's 'cuda' extra (pip install 'seqstudio[cuda]') and the NVIDIA driver.")
+          "SeqStudio's 'cuda' extra (numba-cuda) and the NVIDIA driver.")
 WITH_GPU = ("Automatic trains on the GPU when every layer of the model has CUDA kernels, "
             "and on the CPU otherwise.")
 
