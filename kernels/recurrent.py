@@ -13,20 +13,26 @@ state (truncated BPTT, as Keras).
 `rmask` is the recurrent dropout mask (B, u), fixed across time steps, or `EMPTY2` for none;
 `hm` (T, B, u) then receives the masked previous states the recurrent matmul used (`EMPTY3`
 when there is no mask).
-Each step's recurrent matmul goes to BLAS in chunks of at most ROW_CHUNK rows: SciPy's
-OpenBLAS took twice as long for one 16-row product as for two 8-row ones, and the seed's
-LSTM batches have 16 and 64 rows. (Blocks of rows on parallel threads were measured too, and
-lost: on 2 cores the kernels' threads and numpy's BLAS threads starve each other.)
+All the work runs in Numba, split by rows over the threads: the samples of a batch never
+meet inside a recurrence, so each step kernel gives every thread blocks of about ROW_CHUNK
+rows and runs all the steps of a block without waiting for the others, and the whole-sequence
+products (input projection, weight gradients) are blocked by rows too, the weight gradients
+summed from per-thread partials. Each BLAS call is single-threaded (builder/threads.py) and
+takes at most ROW_CHUNK rows in the steps: SciPy's OpenBLAS took twice as long for one
+16-row product as for two 8-row ones. (numpy's own threaded BLAS for the big products and
+Numba threads for the steps starved each other on 2 cores.)
 
 Gate order and activations follow Keras 3: LSTM i, f, c, o; GRU z, r, h with
 h_t = z * h_{t-1} + (1 - z) * hh.
 """
 
+import numba
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .activations import SIGMOID, TANH, scalar_derivative, scalar_forward
 
+EMPTY1 = np.empty(0, dtype=np.float32)
 EMPTY2 = np.empty((0, 0), dtype=np.float32)
 EMPTY3 = np.empty((0, 0, 0), dtype=np.float32)
 
@@ -34,6 +40,7 @@ EMPTY3 = np.empty((0, 0, 0), dtype=np.float32)
 # Gate activations run as branch-free loops that LLVM vectorizes (error_model="numpy" drops
 # the division-by-zero checks that would stop it); other activations take the scalar path.
 _FAST = dict(cache=True, nogil=True, error_model="numpy")
+_PARALLEL = dict(_FAST, parallel=True)
 ROW_CHUNK = 8  # rows a recurrent-step BLAS call takes (see the module docstring)
 
 
@@ -116,86 +123,139 @@ def from_time_major(src, reverse, mask, out):
 def input_projection(x_tm, kernel, bias, xp):
     """xp = x_tm @ kernel + bias for all time steps at once (bias may be empty)."""
     steps, batch, features = x_tm.shape
-    xp2 = xp.reshape(steps * batch, xp.shape[2])
-    np.dot(x_tm.reshape(steps * batch, features), kernel, out=xp2)
-    if bias.shape[0]:
-        xp2 += bias
+    _blocked_dot(x_tm.reshape(steps * batch, features), kernel, bias, xp.reshape(steps * batch, xp.shape[2]),
+                 numba.get_num_threads())
 
 
-def projection_backward(x_tm, kernel, h_prev, dxp, dhp, dkernel, drecurrent, dbias, dx_tm):
-    """Weight gradients from the per-step pre-activation gradients, as three GEMMs.
+def partials_shape(weight_shape) -> tuple:
+    """Shape of projection_backward's per-thread partial sums of a (rows, cols) weight gradient."""
+    return (numba.get_num_threads(), *weight_shape)
+
+
+def projection_backward(x_tm, kernel, h_prev, dxp, dhp, dkernel, drecurrent, dbias, dx_tm, kernel_parts,
+                        recurrent_parts):
+    """Weight gradients from the per-step pre-activation gradients, as three blocked GEMMs.
 
     dkernel = x^T dxp, drecurrent = h_prev^T dhp, dbias = sum of dxp (when not empty);
-    dx_tm = dxp kernel^T when not None. h_prev holds the (masked) states the recurrent matmul saw.
+    dx_tm = dxp kernel^T when not None. h_prev holds the (masked) states the recurrent matmul
+    saw; kernel_parts and recurrent_parts are partials_shape(dkernel.shape) and
+    partials_shape(drecurrent.shape) work buffers.
     """
     steps, batch, features = x_tm.shape
     rows = steps * batch
     dxp2 = dxp.reshape(rows, dxp.shape[2])
-    np.dot(x_tm.reshape(rows, features).T, dxp2, out=dkernel)
-    np.dot(h_prev.reshape(rows, h_prev.shape[2]).T, dhp.reshape(rows, dhp.shape[2]), out=drecurrent)
+    _summed_products(x_tm.reshape(rows, features), dxp2, kernel_parts, dkernel)
+    _summed_products(h_prev.reshape(rows, h_prev.shape[2]), dhp.reshape(rows, dhp.shape[2]), recurrent_parts,
+                     drecurrent)
     if dbias.shape[0]:
         np.sum(dxp2, axis=0, out=dbias)
     if dx_tm is not None:
-        np.dot(dxp2, kernel.T, out=dx_tm.reshape(rows, features))
+        _blocked_dot(dxp2, kernel.T, EMPTY1, dx_tm.reshape(rows, features), kernel_parts.shape[0])
 
 
-@njit(cache=True, nogil=True)
-def _rows_dot(a, b, out):
-    """out = a @ b, ROW_CHUNK rows a BLAS call."""
+@njit(**_PARALLEL)
+def _blocked_dot(a, b, bias, out, blocks):
+    """out = a @ b (+ bias unless empty), each of `blocks` threads on its own rows."""
+    rows, cols = out.shape
+    has_bias = bias.shape[0] == cols
+    for block in prange(blocks):
+        r0, r1 = block * rows // blocks, (block + 1) * rows // blocks
+        if r1 > r0:
+            np.dot(a[r0:r1], b, out[r0:r1])
+            if has_bias:
+                for r in range(r0, r1):
+                    for j in range(cols):
+                        out[r, j] += bias[j]
+
+
+@njit(**_PARALLEL)
+def _summed_products(a, b, parts, out):
+    """out = a^T b: each thread multiplies its share of the rows into parts[thread], then the
+    partials are summed (in parallel over out's rows)."""
+    blocks = parts.shape[0]
     rows = a.shape[0]
-    for r0 in range(0, rows, ROW_CHUNK):
-        r1 = min(r0 + ROW_CHUNK, rows)
-        np.dot(a[r0:r1], b, out[r0:r1])
+    for block in prange(blocks):
+        r0, r1 = block * rows // blocks, (block + 1) * rows // blocks
+        if r1 > r0:
+            np.dot(a[r0:r1].T, b[r0:r1], parts[block])
+        else:
+            parts[block] = 0.0
+    n, m = out.shape
+    for i in prange(n):
+        for j in range(m):
+            total = parts[0, i, j]
+            for k in range(1, blocks):
+                total += parts[k, i, j]
+            out[i, j] = total
 
 
 @njit(cache=True, nogil=True)
-def _recurrent_input(hs, t, rmask, hm):
-    """The state the recurrent matmul of step t sees: hs[t], or hs[t] * rmask stored in hm[t]."""
+def _row_blocks(batch):
+    """How many blocks of about ROW_CHUNK rows a batch is split into; Numba hands each thread
+    an equal run of them. (Asking Numba for its thread count here would make the kernels
+    uncachable.)"""
+    return max(1, (batch + ROW_CHUNK // 2) // ROW_CHUNK)
+
+
+@njit(cache=True, nogil=True)
+def _block_rows(block, blocks, batch):
+    return block * batch // blocks, (block + 1) * batch // blocks
+
+
+@njit(cache=True, nogil=True)
+def _rows_dot(a, b, out, r0, r1):
+    """out[r0:r1] = a[r0:r1] @ b, ROW_CHUNK rows a BLAS call."""
+    for c0 in range(r0, r1, ROW_CHUNK):
+        c1 = min(c0 + ROW_CHUNK, r1)
+        np.dot(a[c0:c1], b, out[c0:c1])
+
+
+@njit(cache=True, nogil=True)
+def _recurrent_input(hs, t, rmask, hm, r0, r1):
+    """The state the recurrent matmul of step t sees (rows r0:r1 are current): hs[t], or
+    hs[t] * rmask stored in hm[t]."""
     if rmask.shape[0] == 0:
         return hs[t]
-    batch, units = rmask.shape
-    for b in range(batch):
-        for j in range(units):
+    for b in range(r0, r1):
+        for j in range(rmask.shape[1]):
             hm[t, b, j] = hs[t, b, j] * rmask[b, j]
     return hm[t]
 
 
 @njit(cache=True, nogil=True)
-def _mask_into(rec, rmask, dh):
-    """dh = rec * rmask (rmask may be EMPTY2)."""
-    if rmask.shape[0] == 0:
-        dh[:] = rec
-        return
-    batch, units = dh.shape
-    for b in range(batch):
-        for j in range(units):
-            dh[b, j] = rec[b, j] * rmask[b, j]
-
-
-@njit(cache=True, nogil=True)
-def _masked_add(direct, rec, rmask, dh):
-    """dh = direct + rec * rmask (rmask may be EMPTY2)."""
-    batch, units = dh.shape
+def _masked_add(direct, rec, rmask, dh, r0, r1):
+    """dh = direct + rec * rmask on rows r0:r1 (rmask may be EMPTY2; direct may be EMPTY2,
+    meaning zero)."""
     masked = rmask.shape[0] > 0
-    for b in range(batch):
-        for j in range(units):
+    has_direct = direct.shape[0] > 0
+    for b in range(r0, r1):
+        for j in range(dh.shape[1]):
             v = rec[b, j] * rmask[b, j] if masked else rec[b, j]
-            dh[b, j] = direct[b, j] + v
+            dh[b, j] = direct[b, j] + v if has_direct else v
 
 
 # -- LSTM ------------------------------------------------------------------------------------
-@njit(**_FAST)
+@njit(**_PARALLEL)
 def lstm_forward_steps(xp, recurrent_kernel, rmask, act, ract, hs, cs, gates, cell_act, hm, hp):
     """Run the LSTM over T steps; hs[0] and cs[0] hold the initial state.
 
     xp (T, B, 4u) becomes the gate pre-activations; gates (T, B, 4u) the activated i, f, c, o;
     cell_act (T, B, u) the activation of each new cell state. hp is (B, 4u) scratch.
     """
-    steps, batch, width = xp.shape
+    batch = xp.shape[1]
+    blocks = _row_blocks(batch)
+    for block in prange(blocks):
+        r0, r1 = _block_rows(block, blocks, batch)
+        _lstm_forward_rows(xp, recurrent_kernel, rmask, act, ract, hs, cs, gates, cell_act, hm, hp, r0, r1)
+
+
+@njit(**_FAST)
+def _lstm_forward_rows(xp, recurrent_kernel, rmask, act, ract, hs, cs, gates, cell_act, hm, hp, r0, r1):
+    steps, _, width = xp.shape
     units = width // 4
     for t in range(steps):
-        _rows_dot(_recurrent_input(hs, t, rmask, hm), recurrent_kernel, hp)
-        for b in range(batch):
+        _rows_dot(_recurrent_input(hs, t, rmask, hm, r0, r1), recurrent_kernel, hp, r0, r1)
+        for b in range(r0, r1):
             pre, rec, gate = xp[t, b], hp[b], gates[t, b]
             for j in range(width):
                 pre[j] += rec[j]
@@ -212,19 +272,30 @@ def lstm_forward_steps(xp, recurrent_kernel, rmask, act, ract, hs, cs, gates, ce
                 h[j] = gate[3 * units + j] * a[j]
 
 
-@njit(**_FAST)
+@njit(**_PARALLEL)
 def lstm_backward_steps(dhs, recurrent_kernel_t, rmask, act, ract, cs, pre, gates, cell_act, dpre, dh, dc, scratch):
     """Backpropagate through time: dhs (T, B, u) is dL/dh reaching each step's output.
 
     Writes dpre (T, B, 4u), the gradients of the gate pre-activations. dh, dc and scratch are
     (B, u) work arrays.
     """
-    steps, batch, width = pre.shape
+    batch = pre.shape[1]
+    blocks = _row_blocks(batch)
+    for block in prange(blocks):
+        r0, r1 = _block_rows(block, blocks, batch)
+        _lstm_backward_rows(dhs, recurrent_kernel_t, rmask, act, ract, cs, pre, gates, cell_act, dpre, dh, dc,
+                            scratch, r0, r1)
+
+
+@njit(**_FAST)
+def _lstm_backward_rows(dhs, recurrent_kernel_t, rmask, act, ract, cs, pre, gates, cell_act, dpre, dh, dc, scratch,
+                        r0, r1):
+    steps, _, width = pre.shape
     units = width // 4
-    dh[:] = 0.0
-    dc[:] = 0.0
+    dh[r0:r1] = 0.0
+    dc[r0:r1] = 0.0
     for t in range(steps - 1, -1, -1):
-        for b in range(batch):
+        for b in range(r0, r1):
             gate, d = gates[t, b], dpre[t, b]
             _derivatives(pre[t, b], gate, d, 0, 2 * units, ract)
             _derivatives(pre[t, b], gate, d, 2 * units, 3 * units, act)
@@ -241,54 +312,81 @@ def lstm_backward_steps(dhs, recurrent_kernel_t, rmask, act, ract, cs, pre, gate
                 d[3 * units + j] *= g_h * a[j]
                 g_carry[j] = d_cell * gate[units + j]
         if t > 0:
-            _rows_dot(dpre[t], recurrent_kernel_t, scratch)
-            _mask_into(scratch, rmask, dh)
+            _rows_dot(dpre[t], recurrent_kernel_t, scratch, r0, r1)
+            _masked_add(EMPTY2, scratch, rmask, dh, r0, r1)
 
 
 # -- SimpleRNN -------------------------------------------------------------------------------
-@njit(**_FAST)
+@njit(**_PARALLEL)
 def simple_rnn_forward_steps(xp, recurrent_kernel, rmask, act, hs, hm, hp):
     """h_t = act(xp_t + h_{t-1} @ recurrent_kernel); xp becomes the pre-activations."""
-    steps, batch, units = xp.shape
+    batch = xp.shape[1]
+    blocks = _row_blocks(batch)
+    for block in prange(blocks):
+        r0, r1 = _block_rows(block, blocks, batch)
+        _simple_rnn_forward_rows(xp, recurrent_kernel, rmask, act, hs, hm, hp, r0, r1)
+
+
+@njit(**_FAST)
+def _simple_rnn_forward_rows(xp, recurrent_kernel, rmask, act, hs, hm, hp, r0, r1):
+    steps, _, units = xp.shape
     for t in range(steps):
-        _rows_dot(_recurrent_input(hs, t, rmask, hm), recurrent_kernel, hp)
-        for b in range(batch):
+        _rows_dot(_recurrent_input(hs, t, rmask, hm, r0, r1), recurrent_kernel, hp, r0, r1)
+        for b in range(r0, r1):
             pre, rec = xp[t, b], hp[b]
             for j in range(units):
                 pre[j] += rec[j]
             _activate(pre, hs[t + 1, b], 0, units, act)
 
 
-@njit(**_FAST)
+@njit(**_PARALLEL)
 def simple_rnn_backward_steps(dhs, recurrent_kernel_t, rmask, act, hs, pre, dpre, dh, scratch):
     """Writes dpre (T, B, u); dh and scratch are (B, u) work arrays."""
-    steps, batch, units = pre.shape
-    dh[:] = 0.0
+    batch = pre.shape[1]
+    blocks = _row_blocks(batch)
+    for block in prange(blocks):
+        r0, r1 = _block_rows(block, blocks, batch)
+        _simple_rnn_backward_rows(dhs, recurrent_kernel_t, rmask, act, hs, pre, dpre, dh, scratch, r0, r1)
+
+
+@njit(**_FAST)
+def _simple_rnn_backward_rows(dhs, recurrent_kernel_t, rmask, act, hs, pre, dpre, dh, scratch, r0, r1):
+    steps, _, units = pre.shape
+    dh[r0:r1] = 0.0
     for t in range(steps - 1, -1, -1):
-        for b in range(batch):
+        for b in range(r0, r1):
             d, g_out, g_in = dpre[t, b], dhs[t, b], dh[b]
             _derivatives(pre[t, b], hs[t + 1, b], d, 0, units, act)
             for j in range(units):
                 d[j] *= g_out[j] + g_in[j]
         if t > 0:
-            _rows_dot(dpre[t], recurrent_kernel_t, scratch)
-            _mask_into(scratch, rmask, dh)
+            _rows_dot(dpre[t], recurrent_kernel_t, scratch, r0, r1)
+            _masked_add(EMPTY2, scratch, rmask, dh, r0, r1)
 
 
 # -- GRU, reset after the recurrent matmul (Keras 3's default) ------------------------------
-@njit(**_FAST)
+@njit(**_PARALLEL)
 def gru_forward_steps(xp, recurrent_kernel, recurrent_bias, rmask, act, ract, hs, gates, rec_h, hm, hp):
     """GRU with reset_after=True: hh = act(x_h + r * (h @ R_h + b_rh)).
 
     xp (T, B, 3u) becomes the pre-activations, gates (T, B, 3u) the activated z, r, hh;
     rec_h (T, B, u) keeps h @ R_h + b_rh for backward. recurrent_bias is (3u,) or empty.
     """
-    steps, batch, width = xp.shape
+    batch = xp.shape[1]
+    blocks = _row_blocks(batch)
+    for block in prange(blocks):
+        r0, r1 = _block_rows(block, blocks, batch)
+        _gru_forward_rows(xp, recurrent_kernel, recurrent_bias, rmask, act, ract, hs, gates, rec_h, hm, hp, r0, r1)
+
+
+@njit(**_FAST)
+def _gru_forward_rows(xp, recurrent_kernel, recurrent_bias, rmask, act, ract, hs, gates, rec_h, hm, hp, r0, r1):
+    steps, _, width = xp.shape
     units = width // 3
     has_bias = recurrent_bias.shape[0] > 0
     for t in range(steps):
-        _rows_dot(_recurrent_input(hs, t, rmask, hm), recurrent_kernel, hp)
-        for b in range(batch):
+        _rows_dot(_recurrent_input(hs, t, rmask, hm, r0, r1), recurrent_kernel, hp, r0, r1)
+        for b in range(r0, r1):
             pre, rec, gate, keep = xp[t, b], hp[b], gates[t, b], rec_h[t, b]
             if has_bias:
                 for j in range(width):
@@ -306,15 +404,26 @@ def gru_forward_steps(xp, recurrent_kernel, recurrent_bias, rmask, act, ract, hs
                 h[j] = update * h_prev[j] + (np.float32(1.0) - update) * gate[2 * units + j]
 
 
-@njit(**_FAST)
+@njit(**_PARALLEL)
 def gru_backward_steps(dhs, recurrent_kernel_t, rmask, act, ract, hs, pre, gates, rec_h, dxp, dhp, dh, direct, scratch):
     """Writes dxp (T, B, 3u) (gradients of the input projections) and dhp (T, B, 3u) (of the
     recurrent projections, bias included). dh, direct and scratch are (B, u) work arrays."""
-    steps, batch, width = pre.shape
+    batch = pre.shape[1]
+    blocks = _row_blocks(batch)
+    for block in prange(blocks):
+        r0, r1 = _block_rows(block, blocks, batch)
+        _gru_backward_rows(dhs, recurrent_kernel_t, rmask, act, ract, hs, pre, gates, rec_h, dxp, dhp, dh, direct,
+                           scratch, r0, r1)
+
+
+@njit(**_FAST)
+def _gru_backward_rows(dhs, recurrent_kernel_t, rmask, act, ract, hs, pre, gates, rec_h, dxp, dhp, dh, direct,
+                       scratch, r0, r1):
+    steps, _, width = pre.shape
     units = width // 3
-    dh[:] = 0.0
+    dh[r0:r1] = 0.0
     for t in range(steps - 1, -1, -1):
-        for b in range(batch):
+        for b in range(r0, r1):
             gate, d, dr = gates[t, b], dxp[t, b], dhp[t, b]
             _derivatives(pre[t, b], gate, d, 0, 2 * units, ract)
             _derivatives(pre[t, b], gate, d, 2 * units, width, act)
@@ -332,32 +441,42 @@ def gru_backward_steps(dhs, recurrent_kernel_t, rmask, act, ract, hs, pre, gates
                 dr[2 * units + j] = d_hh * gate[units + j]
                 g_direct[j] = g_h * update
         if t > 0:
-            _rows_dot(dhp[t], recurrent_kernel_t, scratch)
-            _masked_add(direct, scratch, rmask, dh)
+            _rows_dot(dhp[t], recurrent_kernel_t, scratch, r0, r1)
+            _masked_add(direct, scratch, rmask, dh, r0, r1)
 
 
 # -- GRU, reset before the recurrent matmul (reset_after=False) -----------------------------
-@njit(**_FAST)
+@njit(**_PARALLEL)
 def gru_reset_before_forward_steps(xp, kernel_zr, kernel_h, rmask, act, ract, hs, gates, rh, hm, hp_zr, hp_h):
     """GRU with reset_after=False: hh = act(x_h + (r * h) @ R_h).
 
     kernel_zr (u, 2u) and kernel_h (u, u) are the recurrent kernel's column blocks; rh (T, B, u)
     keeps r * h for backward; hp_zr (B, 2u) and hp_h (B, u) are scratch.
     """
-    steps, batch, width = xp.shape
+    batch = xp.shape[1]
+    blocks = _row_blocks(batch)
+    for block in prange(blocks):
+        r0, r1 = _block_rows(block, blocks, batch)
+        _gru_reset_before_forward_rows(xp, kernel_zr, kernel_h, rmask, act, ract, hs, gates, rh, hm, hp_zr, hp_h,
+                                       r0, r1)
+
+
+@njit(**_FAST)
+def _gru_reset_before_forward_rows(xp, kernel_zr, kernel_h, rmask, act, ract, hs, gates, rh, hm, hp_zr, hp_h, r0, r1):
+    steps, _, width = xp.shape
     units = width // 3
     for t in range(steps):
-        h_in = _recurrent_input(hs, t, rmask, hm)
-        _rows_dot(h_in, kernel_zr, hp_zr)
-        for b in range(batch):
+        h_in = _recurrent_input(hs, t, rmask, hm, r0, r1)
+        _rows_dot(h_in, kernel_zr, hp_zr, r0, r1)
+        for b in range(r0, r1):
             pre, rec, gate, reset_h, state = xp[t, b], hp_zr[b], gates[t, b], rh[t, b], h_in[b]
             for j in range(2 * units):
                 pre[j] += rec[j]
             _activate(pre, gate, 0, 2 * units, ract)
             for j in range(units):
                 reset_h[j] = gate[units + j] * state[j]
-        _rows_dot(rh[t], kernel_h, hp_h)
-        for b in range(batch):
+        _rows_dot(rh[t], kernel_h, hp_h, r0, r1)
+        for b in range(r0, r1):
             pre, rec, gate = xp[t, b], hp_h[b], gates[t, b]
             for j in range(units):
                 pre[2 * units + j] += rec[j]
@@ -368,18 +487,29 @@ def gru_reset_before_forward_steps(xp, kernel_zr, kernel_h, rmask, act, ract, hs
                 h[j] = update * h_prev[j] + (np.float32(1.0) - update) * gate[2 * units + j]
 
 
-@njit(**_FAST)
+@njit(**_PARALLEL)
 def gru_reset_before_backward_steps(
     dhs, kernel_zr_t, kernel_h_t, rmask, act, ract, hs, hm, pre, gates, dxp, dh, direct, d_hh, d_zr, d_rh, scratch
 ):
     """Writes dxp (T, B, 3u). d_hh (B, u), d_zr (B, 2u), d_rh, dh, direct, scratch (B, u) are work
     arrays; hm holds the masked states when rmask is not empty."""
-    steps, batch, width = pre.shape
+    batch = pre.shape[1]
+    blocks = _row_blocks(batch)
+    for block in prange(blocks):
+        r0, r1 = _block_rows(block, blocks, batch)
+        _gru_reset_before_backward_rows(dhs, kernel_zr_t, kernel_h_t, rmask, act, ract, hs, hm, pre, gates, dxp, dh,
+                                        direct, d_hh, d_zr, d_rh, scratch, r0, r1)
+
+
+@njit(**_FAST)
+def _gru_reset_before_backward_rows(dhs, kernel_zr_t, kernel_h_t, rmask, act, ract, hs, hm, pre, gates, dxp, dh,
+                                    direct, d_hh, d_zr, d_rh, scratch, r0, r1):
+    steps, _, width = pre.shape
     units = width // 3
     masked = rmask.shape[0] > 0
-    dh[:] = 0.0
+    dh[r0:r1] = 0.0
     for t in range(steps - 1, -1, -1):
-        for b in range(batch):
+        for b in range(r0, r1):
             gate, d = gates[t, b], dxp[t, b]
             _derivatives(pre[t, b], gate, d, 0, 2 * units, ract)
             _derivatives(pre[t, b], gate, d, 2 * units, width, act)
@@ -393,16 +523,16 @@ def gru_reset_before_backward_steps(
                 d[j] *= g_h * (h_prev[j] - hh)
                 dzr[j] = d[j]
                 g_direct[j] = g_h * update
-        _rows_dot(d_hh, kernel_h_t, d_rh)
-        for b in range(batch):
+        _rows_dot(d_hh, kernel_h_t, d_rh, r0, r1)
+        for b in range(r0, r1):
             d, dzr, drh = dxp[t, b], d_zr[b], d_rh[b]
             h_in = hm[t, b] if masked else hs[t, b]
             for j in range(units):
                 d[units + j] *= drh[j] * h_in[j]
                 dzr[units + j] = d[units + j]
         if t > 0:
-            _rows_dot(d_zr, kernel_zr_t, scratch)
-            for b in range(batch):
+            _rows_dot(d_zr, kernel_zr_t, scratch, r0, r1)
+            for b in range(r0, r1):
                 for j in range(units):
                     scratch[b, j] += d_rh[b, j] * gates[t, b, units + j]
-            _masked_add(direct, scratch, rmask, dh)
+            _masked_add(direct, scratch, rmask, dh, r0, r1)

@@ -30,6 +30,7 @@ from kernels.recurrent import (
     input_projection,
     lstm_backward_steps,
     lstm_forward_steps,
+    partials_shape,
     projection_backward,
     simple_rnn_backward_steps,
     simple_rnn_forward_steps,
@@ -201,11 +202,14 @@ class _Recurrent(Layer):
         """The states each step's recurrent matmul saw: masked copies, or hs[:T] itself."""
         return self._hm if self._rmask.size else self._hs[:-1]
 
-    def _project_back(self, dxp, dhp, dx_tm):
+    def _project_back(self, dxp, dhp, dx_tm, bias_grad=None):
+        """The kernel, recurrent kernel and input-bias gradients, and dx_tm unless None."""
         kernel, recurrent = self.weights[0], self.weights[1]
         projection_backward(
             self._x_tm, kernel.value, self._recurrent_inputs(), dxp, dhp, kernel.grad, recurrent.grad,
-            self._bias_grad(), dx_tm,
+            self._bias_grad() if bias_grad is None else bias_grad, dx_tm,
+            self.buffer("kernel_parts", partials_shape(kernel.grad.shape)),
+            self.buffer("recurrent_parts", partials_shape(recurrent.grad.shape)),
         )
 
     def _run_steps(self) -> None:
@@ -364,12 +368,8 @@ class GRU(_Recurrent):
                 dhs, self.weights[1].value.T, self._rmask, self._act, self._ract, self._hs, self._xp, self._gates,
                 self._keep, dxp, dhp, dh, direct, scratch,
             )
-            kernel, recurrent = self.weights[0], self.weights[1]
             bias_in, bias_rec = (self.weights[2].grad[0], self.weights[2].grad[1]) if self.use_bias else (EMPTY, EMPTY)
-            projection_backward(
-                self._x_tm, kernel.value, self._recurrent_inputs(), dxp, dhp, kernel.grad, recurrent.grad, bias_in,
-                dx_tm,
-            )
+            self._project_back(dxp, dhp, dx_tm, bias_in)
             if self.use_bias:
                 np.sum(dhp.reshape(-1, 3 * units), axis=0, out=bias_rec)
             return

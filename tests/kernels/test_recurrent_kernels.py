@@ -14,7 +14,9 @@ from kernels.activations import SIGMOID, TANH
 from kernels.dense import EMPTY
 
 RNG = np.random.default_rng(3)
-STEPS, BATCH, UNITS = 3, 2, 3
+# 18 rows: the step kernels split them into two blocks of 9 (one a thread), and each block's
+# products into chunks of 8 and 1 rows
+STEPS, BATCH, UNITS = 3, 18, 3
 
 
 def _f32(a):
@@ -149,7 +151,9 @@ def test_projections_and_their_gradients(with_bias):
     dkernel, drecurrent = np.empty((4, 6), np.float32), np.empty((3, 6), np.float32)
     dbias = np.empty(6, np.float32) if with_bias else EMPTY
     dx_tm = np.empty_like(x_tm)
-    K.projection_backward(x_tm, kernel, h_prev, dxp, dhp, dkernel, drecurrent, dbias, dx_tm)
+    K.projection_backward(x_tm, kernel, h_prev, dxp, dhp, dkernel, drecurrent, dbias, dx_tm,
+                          np.empty(K.partials_shape(dkernel.shape), np.float32),
+                          np.empty(K.partials_shape(drecurrent.shape), np.float32))
     np.testing.assert_allclose(dkernel, np.einsum("tbi,tbj->ij", x_tm, dxp), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(drecurrent, np.einsum("tbi,tbj->ij", h_prev, dhp), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(dx_tm, dxp @ kernel.T, rtol=1e-5, atol=1e-5)
