@@ -1,21 +1,20 @@
-"""Dense (fully connected) layer: BLAS matrix products plus fused bias/activation kernels."""
-
-import numpy as np
+"""Dense (fully connected) layer: blocked matrix products (kernels.blocked) plus fused
+bias/activation kernels."""
 
 from .activations import activation_backward, bias_activation_forward
-
-EMPTY = np.empty(0, dtype=np.float32)
+from .blocked import EMPTY, blocked_dot, summed_products
 
 
 def dense_forward(x, kernel, bias, act, z, y):
     """z = x @ kernel + bias; y = act(z). x is (n, in); z and y are (n, out) buffers."""
-    np.dot(x, kernel, out=z)
+    blocked_dot(x, kernel, z)
     bias_activation_forward(z, bias, act, y)
 
 
-def dense_backward(x, kernel, z, y, act, dy, dz, dkernel, dbias, dx):
-    """Write dkernel (in, out), dbias (out,) (when not empty) and dx (n, in) (when not None)."""
+def dense_backward(x, kernel, z, y, act, dy, dz, dkernel, dbias, dx, kernel_parts):
+    """Write dkernel (in, out), dbias (out,) (when not empty) and dx (n, in) (when not None);
+    kernel_parts is kernels.blocked.partials_shape(dkernel.shape) work space."""
     activation_backward(dy, z, y, act, dz, dbias)
-    np.dot(x.T, dz, out=dkernel)
+    summed_products(x, dz, dkernel, kernel_parts)
     if dx is not None:
-        np.dot(dz, kernel.T, out=dx)
+        blocked_dot(dz, kernel.T, dx)

@@ -13,26 +13,23 @@ state (truncated BPTT, as Keras).
 `rmask` is the recurrent dropout mask (B, u), fixed across time steps, or `EMPTY2` for none;
 `hm` (T, B, u) then receives the masked previous states the recurrent matmul used (`EMPTY3`
 when there is no mask).
-All the work runs in Numba, split by rows over the threads: the samples of a batch never
-meet inside a recurrence, so each step kernel gives every thread blocks of about ROW_CHUNK
-rows and runs all the steps of a block without waiting for the others, and the whole-sequence
-products (input projection, weight gradients) are blocked by rows too, the weight gradients
-summed from per-thread partials. Each BLAS call is single-threaded (builder/threads.py) and
-takes at most ROW_CHUNK rows in the steps: SciPy's OpenBLAS took twice as long for one
-16-row product as for two 8-row ones. (numpy's own threaded BLAS for the big products and
-Numba threads for the steps starved each other on 2 cores.)
+The work is split by rows over Numba's threads: the samples of a batch never meet inside a
+recurrence, so each step kernel gives every thread blocks of about ROW_CHUNK rows and runs
+all the steps of a block without waiting for the others; the whole-sequence products (input
+projection, dx, weight gradients) are kernels.blocked's. Each BLAS call is single-threaded
+(builder/threads.py) and takes at most ROW_CHUNK rows in the steps: SciPy's OpenBLAS took
+twice as long for one 16-row product as for two 8-row ones.
 
 Gate order and activations follow Keras 3: LSTM i, f, c, o; GRU z, r, h with
 h_t = z * h_{t-1} + (1 - z) * hh.
 """
 
-import numba
 import numpy as np
 from numba import njit, prange
 
 from .activations import SIGMOID, TANH, scalar_derivative, scalar_forward
+from .blocked import blocked_dot, summed_products
 
-EMPTY1 = np.empty(0, dtype=np.float32)
 EMPTY2 = np.empty((0, 0), dtype=np.float32)
 EMPTY3 = np.empty((0, 0, 0), dtype=np.float32)
 
@@ -123,13 +120,7 @@ def from_time_major(src, reverse, mask, out):
 def input_projection(x_tm, kernel, bias, xp):
     """xp = x_tm @ kernel + bias for all time steps at once (bias may be empty)."""
     steps, batch, features = x_tm.shape
-    _blocked_dot(x_tm.reshape(steps * batch, features), kernel, bias, xp.reshape(steps * batch, xp.shape[2]),
-                 numba.get_num_threads())
-
-
-def partials_shape(weight_shape) -> tuple:
-    """Shape of projection_backward's per-thread partial sums of a (rows, cols) weight gradient."""
-    return (numba.get_num_threads(), *weight_shape)
+    blocked_dot(x_tm.reshape(steps * batch, features), kernel, xp.reshape(steps * batch, xp.shape[2]), bias)
 
 
 def projection_backward(x_tm, kernel, h_prev, dxp, dhp, dkernel, drecurrent, dbias, dx_tm, kernel_parts,
@@ -138,55 +129,19 @@ def projection_backward(x_tm, kernel, h_prev, dxp, dhp, dkernel, drecurrent, dbi
 
     dkernel = x^T dxp, drecurrent = h_prev^T dhp, dbias = sum of dxp (when not empty);
     dx_tm = dxp kernel^T when not None. h_prev holds the (masked) states the recurrent matmul
-    saw; kernel_parts and recurrent_parts are partials_shape(dkernel.shape) and
-    partials_shape(drecurrent.shape) work buffers.
+    saw; kernel_parts and recurrent_parts are kernels.blocked.partials_shape(dkernel.shape)
+    and partials_shape(drecurrent.shape) work buffers.
     """
     steps, batch, features = x_tm.shape
     rows = steps * batch
     dxp2 = dxp.reshape(rows, dxp.shape[2])
-    _summed_products(x_tm.reshape(rows, features), dxp2, kernel_parts, dkernel)
-    _summed_products(h_prev.reshape(rows, h_prev.shape[2]), dhp.reshape(rows, dhp.shape[2]), recurrent_parts,
-                     drecurrent)
+    summed_products(x_tm.reshape(rows, features), dxp2, dkernel, kernel_parts)
+    summed_products(h_prev.reshape(rows, h_prev.shape[2]), dhp.reshape(rows, dhp.shape[2]), drecurrent,
+                    recurrent_parts)
     if dbias.shape[0]:
         np.sum(dxp2, axis=0, out=dbias)
     if dx_tm is not None:
-        _blocked_dot(dxp2, kernel.T, EMPTY1, dx_tm.reshape(rows, features), kernel_parts.shape[0])
-
-
-@njit(**_PARALLEL)
-def _blocked_dot(a, b, bias, out, blocks):
-    """out = a @ b (+ bias unless empty), each of `blocks` threads on its own rows."""
-    rows, cols = out.shape
-    has_bias = bias.shape[0] == cols
-    for block in prange(blocks):
-        r0, r1 = block * rows // blocks, (block + 1) * rows // blocks
-        if r1 > r0:
-            np.dot(a[r0:r1], b, out[r0:r1])
-            if has_bias:
-                for r in range(r0, r1):
-                    for j in range(cols):
-                        out[r, j] += bias[j]
-
-
-@njit(**_PARALLEL)
-def _summed_products(a, b, parts, out):
-    """out = a^T b: each thread multiplies its share of the rows into parts[thread], then the
-    partials are summed (in parallel over out's rows)."""
-    blocks = parts.shape[0]
-    rows = a.shape[0]
-    for block in prange(blocks):
-        r0, r1 = block * rows // blocks, (block + 1) * rows // blocks
-        if r1 > r0:
-            np.dot(a[r0:r1].T, b[r0:r1], parts[block])
-        else:
-            parts[block] = 0.0
-    n, m = out.shape
-    for i in prange(n):
-        for j in range(m):
-            total = parts[0, i, j]
-            for k in range(1, blocks):
-                total += parts[k, i, j]
-            out[i, j] = total
+        blocked_dot(dxp2, kernel.T, dx_tm.reshape(rows, features))
 
 
 @njit(cache=True, nogil=True)

@@ -18,6 +18,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from kernels.blocked import partials_shape
 from kernels.dense import EMPTY
 from kernels.recurrent import (
     EMPTY2,
@@ -30,7 +31,6 @@ from kernels.recurrent import (
     input_projection,
     lstm_backward_steps,
     lstm_forward_steps,
-    partials_shape,
     projection_backward,
     simple_rnn_backward_steps,
     simple_rnn_forward_steps,

@@ -1,0 +1,46 @@
+"""The training loop's matrix products agree with numpy in each of their three regimes:
+numpy's own (small), one Numba call (middle) and rows split over the threads (large)."""
+
+import numpy as np
+import pytest
+
+from kernels.blocked import PARALLEL_FROM, SMALL_PRODUCT, blocked_dot, partials_shape, summed_products
+
+RNG = np.random.default_rng(5)
+# (rows, inner, cols) with rows * inner * cols in each regime; odd rows split unevenly
+SHAPES = [(7, 5, 3), (61, 40, 150), (301, 64, 128)]
+
+
+def _f32(*shape):
+    return RNG.standard_normal(shape).astype(np.float32)
+
+
+def test_the_shapes_cover_every_regime():
+    sizes = [m * k * n for m, k, n in SHAPES]
+    assert sizes[0] <= SMALL_PRODUCT < sizes[1] < PARALLEL_FROM <= sizes[2]
+
+
+@pytest.mark.parametrize("m, k, n", SHAPES)
+@pytest.mark.parametrize("with_bias", [False, True])
+def test_blocked_dot(m, k, n, with_bias):
+    a, b = _f32(m, k), _f32(k, n)
+    bias = _f32(n) if with_bias else np.empty(0, np.float32)
+    out = np.empty((m, n), np.float32)
+    blocked_dot(a, b, out, bias)
+    np.testing.assert_allclose(out, a @ b + (bias if with_bias else 0.0), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("m, k, n", SHAPES)
+def test_blocked_dot_takes_transposed_and_strided_operands(m, k, n):
+    a, b = _f32(k, m).T, _f32(2 * k, n)[::2]  # an F-ordered a, a b with a row stride
+    out = np.empty((m, n), np.float32)
+    blocked_dot(a, b, out)
+    np.testing.assert_allclose(out, a @ b, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("m, k, n", SHAPES)
+def test_summed_products(m, k, n):
+    a, b = _f32(m, k), _f32(m, n)
+    out = np.empty((k, n), np.float32)
+    summed_products(a, b, out, np.empty(partials_shape(out.shape), np.float32))
+    np.testing.assert_allclose(out, a.T @ b, rtol=1e-4, atol=1e-3)
