@@ -18,7 +18,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from kernels.blocked import partials_shape
+from kernels.blocked import blocked_dot, partials_shape, summed_products
 from kernels.dense import EMPTY
 from kernels.recurrent import (
     EMPTY2,
@@ -388,10 +388,14 @@ class GRU(_Recurrent):
         rows = dxp.shape[0] * dxp.shape[1]
         dxp2 = dxp.reshape(rows, 3 * units)
         kernel, recurrent = self.weights[0], self.weights[1]
-        np.dot(self._x_tm.reshape(rows, -1).T, dxp2, out=kernel.grad)
-        recurrent.grad[:, : 2 * units] = self._recurrent_inputs().reshape(rows, units).T @ dxp2[:, : 2 * units]
-        recurrent.grad[:, 2 * units :] = self._keep.reshape(rows, units).T @ dxp2[:, 2 * units :]
+        summed_products(self._x_tm.reshape(rows, -1), dxp2, kernel.grad,
+                        self.buffer("kernel_parts", partials_shape(kernel.grad.shape)))
+        for seen, columns in ((self._recurrent_inputs(), slice(0, 2 * units)), (self._keep, slice(2 * units, None))):
+            block = self.buffer(f"grad_{columns.start}", recurrent.grad[:, columns].shape)
+            summed_products(seen.reshape(rows, units), dxp2[:, columns], block,
+                            self.buffer(f"parts_{columns.start}", partials_shape(block.shape)))
+            recurrent.grad[:, columns] = block
         if self.use_bias:
             np.sum(dxp2, axis=0, out=self.weights[2].grad)
         if dx_tm is not None:
-            np.dot(dxp2, kernel.value.T, out=dx_tm.reshape(rows, -1))
+            blocked_dot(dxp2, kernel.value.T, dx_tm.reshape(rows, -1))
