@@ -7,7 +7,8 @@ fit/evaluate/predict hold `compute_lock` while they run: a second caller waits i
 Numba kernels call BLAS from inside compiled loops (each recurrent time step's matrix
 product, through SciPy's OpenBLAS). Those products are small and many; a threaded BLAS wakes
 and parks its threads for each one, and on a 2-core machine that made an LSTM 7-18x slower
-than one thread. The BLAS that numpy calls for whole-batch products keeps its threads.
+than one thread. Big products are split by rows over Numba's threads instead
+(kernels/blocked.py); numpy's own threaded BLAS is left to products too small to use threads.
 """
 
 from __future__ import annotations
