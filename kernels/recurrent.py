@@ -6,13 +6,14 @@ on the way in): inputs x_tm (T, B, F), projections (T, B, G*u), states hs (T+1, 
 the initial state. The input projection of all time steps is one GEMM (`input_projection`);
 each step's recurrent matmul is a BLAS call inside the njit loop, followed by one fused pass
 over the step's gates (sigmoid and tanh inlined as vectorizable float32 rational functions;
-other activations through kernels.activations). The gate pre-activations overwrite the input projections in place and
-the activated gates are kept, so backward recomputes nothing. Backward stops at the initial
+other activations through kernels.activations). The gate pre-activations overwrite the input
+projections in place and the activated gates are kept, so backward recomputes nothing. Backward stops at the initial
 state (truncated BPTT, as Keras).
 
 `rmask` is the recurrent dropout mask (B, u), fixed across time steps, or `EMPTY2` for none;
 `hm` (T, B, u) then receives the masked previous states the recurrent matmul used (`EMPTY3`
 when there is no mask).
+
 The work is split by rows over Numba's threads: the samples of a batch never meet inside a
 recurrence, so each step kernel gives every thread blocks of about ROW_CHUNK rows and runs
 all the steps of a block without waiting for the others; the whole-sequence products (input
