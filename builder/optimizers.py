@@ -299,8 +299,7 @@ class SGD(Optimizer):
         return {"momentum": 0.0} if self.momentum != 0 else {}
 
     def _update(self, kernels, slot, params, grads, scale, clip, lr, step):
-        kernels.sgd_update(params, grads, scale, clip, lr, self.momentum, self.nesterov,
-                     slot("momentum"))
+        kernels.sgd_update(params, grads, scale, clip, lr, self.momentum, self.nesterov, slot("momentum"))
 
 
 class RMSprop(Optimizer):
@@ -324,9 +323,8 @@ class RMSprop(Optimizer):
         return slots
 
     def _update(self, kernels, slot, params, grads, scale, clip, lr, step):
-        kernels.rmsprop_update(params, grads, scale, clip, lr, self.rho, self.epsilon, self.momentum,
-                         self.centered, slot("velocity"),
-                         slot("average_gradient"), slot("momentum"))
+        kernels.rmsprop_update(params, grads, scale, clip, lr, self.rho, self.epsilon, self.momentum, self.centered,
+                               slot("velocity"), slot("average_gradient"), slot("momentum"))
 
 
 class Adagrad(Optimizer):
@@ -368,8 +366,7 @@ class Adam(Optimizer):
     def _update(self, kernels, slot, params, grads, scale, clip, lr, step):
         alpha = lr * math.sqrt(1.0 - self.beta_2 ** step) / (1.0 - self.beta_1 ** step)
         kernels.adam_update(params, grads, scale, clip, alpha, self.beta_1, self.beta_2, self.epsilon,
-                      self.amsgrad, slot("momentum"), slot("velocity"),
-                      slot("velocity_hat"))
+                            self.amsgrad, slot("momentum"), slot("velocity"), slot("velocity_hat"))
 
 
 class Adadelta(Optimizer):
@@ -387,7 +384,7 @@ class Adadelta(Optimizer):
 
     def _update(self, kernels, slot, params, grads, scale, clip, lr, step):
         kernels.adadelta_update(params, grads, scale, clip, lr, self.rho, self.epsilon,
-                          slot("accumulated_grad"), slot("accumulated_delta_var"))
+                                slot("accumulated_grad"), slot("accumulated_delta_var"))
 
 
 class Adamax(Optimizer):
@@ -406,7 +403,7 @@ class Adamax(Optimizer):
 
     def _update(self, kernels, slot, params, grads, scale, clip, lr, step):
         kernels.adamax_update(params, grads, scale, clip, lr, self.beta_1, self.beta_2, self.epsilon,
-                        1.0 - self.beta_1 ** step, slot("momentum"), slot("norm"))
+                              1.0 - self.beta_1 ** step, slot("momentum"), slot("norm"))
 
 
 class Nadam(Optimizer):
@@ -437,8 +434,7 @@ class Nadam(Optimizer):
         m_coef = u_next / (1.0 - self.u_product * u_next)
         g_coef = (1.0 - u_t) / (1.0 - self.u_product)
         kernels.nadam_update(params, grads, scale, clip, lr, self.beta_1, self.beta_2, self.epsilon,
-                       m_coef, g_coef, 1.0 - self.beta_2 ** step,
-                       slot("momentum"), slot("velocity"))
+                             m_coef, g_coef, 1.0 - self.beta_2 ** step, slot("momentum"), slot("velocity"))
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {
