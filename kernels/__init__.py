@@ -17,6 +17,8 @@ import os
 
 import numba
 
-if "NUMBA_THREADING_LAYER" not in os.environ:
+if "NUMBA_THREADING_LAYER" not in os.environ and "NUMBA_THREADING_LAYER_PRIORITY" not in os.environ:
+    # Numba rebuilds its config from the environment whenever a NUMBA_* variable changes, so
+    # the choice lives there too; the assignment covers a config read before this import.
+    os.environ["NUMBA_THREADING_LAYER_PRIORITY"] = "omp workqueue tbb"
     numba.config.THREADING_LAYER_PRIORITY = ["omp", "workqueue", "tbb"]
-    numba.config.THREADING_LAYER = "default"

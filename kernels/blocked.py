@@ -1,8 +1,9 @@
-"""Matrix products of the training loop, split by rows over Numba's threads.
+"""Matrix products of the training loop, split over Numba's threads.
 
 Every thread of a training run is Numba's: its kernels call single-threaded BLAS
 (builder/threads.py), and the big products of Dense and recurrent layers run here, each
-thread on its own block of rows. numpy's own threaded BLAS is left to small products, which
+thread on its own block of the output's rows (for a weight gradient a^T b, from a copy of
+its columns of a, so that no per-thread partial sums need memory of the weight's size). numpy's own threaded BLAS is left to small products, which
 OpenBLAS keeps on one thread anyway: beside OpenMP kernels, whose workers spin between
 parallel regions, numpy's BLAS threads and Numba's starved each other on 2 cores (a model
 mixing Dense and LSTM layers trained 1.5-30x slower).
@@ -23,11 +24,6 @@ costs more than it saves there (the seed's MLP, whose 128 x 64 x 64 products sit
 lost 30% when they were split)."""
 
 
-def partials_shape(shape) -> tuple:
-    """Shape of summed_products's per-thread partial sums for an output of `shape`."""
-    return (numba.get_num_threads(), *shape)
-
-
 def blocked_dot(a, b, out, bias=EMPTY):
     """out = a @ b (+ bias unless empty); a, b and out 2-D, out C-contiguous."""
     size = a.shape[0] * a.shape[1] * b.shape[1]
@@ -42,15 +38,15 @@ def blocked_dot(a, b, out, bias=EMPTY):
         out += bias
 
 
-def summed_products(a, b, out, parts):
-    """out = a^T b (a and b with the same rows); parts is partials_shape(out.shape)."""
+def summed_products(a, b, out):
+    """out = a^T b (a and b with the same rows, out C-contiguous)."""
     size = a.shape[0] * a.shape[1] * b.shape[1]
     if size <= SMALL_PRODUCT:
         np.dot(a.T, b, out=out)
     elif size < PARALLEL_FROM:
         _serial_dot(_rows(a).T, _rows(b), out)
     else:
-        _summed_products(_rows(a), _rows(b), parts, out)
+        _split_products(_rows(a), _rows(b), out, numba.get_num_threads())
 
 
 @njit(cache=True, nogil=True)
@@ -82,21 +78,11 @@ def _blocked_dot(a, b, bias, out, blocks):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _summed_products(a, b, parts, out):
-    """Each thread multiplies its share of the rows into parts[thread]; the partials are then
-    summed, in parallel over out's rows."""
-    blocks = parts.shape[0]
-    rows = a.shape[0]
+def _split_products(a, b, out, blocks):
+    """Each thread computes its own rows of out, from a contiguous copy of its columns of a
+    (no partial sums to keep or add up)."""
+    columns = a.shape[1]
     for block in prange(blocks):
-        r0, r1 = block * rows // blocks, (block + 1) * rows // blocks
-        if r1 > r0:
-            np.dot(a[r0:r1].T, b[r0:r1], parts[block])
-        else:
-            parts[block] = 0.0
-    n, m = out.shape
-    for i in prange(n):
-        for j in range(m):
-            total = parts[0, i, j]
-            for k in range(1, blocks):
-                total += parts[k, i, j]
-            out[i, j] = total
+        c0, c1 = block * columns // blocks, (block + 1) * columns // blocks
+        if c1 > c0:
+            np.dot(np.ascontiguousarray(a[:, c0:c1]).T, b, out[c0:c1])

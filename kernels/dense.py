@@ -11,10 +11,9 @@ def dense_forward(x, kernel, bias, act, z, y):
     bias_activation_forward(z, bias, act, y)
 
 
-def dense_backward(x, kernel, z, y, act, dy, dz, dkernel, dbias, dx, kernel_parts):
-    """Write dkernel (in, out), dbias (out,) (when not empty) and dx (n, in) (when not None);
-    kernel_parts is kernels.blocked.partials_shape(dkernel.shape) work space."""
+def dense_backward(x, kernel, z, y, act, dy, dz, dkernel, dbias, dx):
+    """Write dkernel (in, out), dbias (out,) (when not empty) and dx (n, in) (when not None)."""
     activation_backward(dy, z, y, act, dz, dbias)
-    summed_products(x, dz, dkernel, kernel_parts)
+    summed_products(x, dz, dkernel)
     if dx is not None:
         blocked_dot(dz, kernel.T, dx)

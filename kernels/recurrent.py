@@ -124,21 +124,18 @@ def input_projection(x_tm, kernel, bias, xp):
     blocked_dot(x_tm.reshape(steps * batch, features), kernel, xp.reshape(steps * batch, xp.shape[2]), bias)
 
 
-def projection_backward(x_tm, kernel, h_prev, dxp, dhp, dkernel, drecurrent, dbias, dx_tm, kernel_parts,
-                        recurrent_parts):
+def projection_backward(x_tm, kernel, h_prev, dxp, dhp, dkernel, drecurrent, dbias, dx_tm):
     """Weight gradients from the per-step pre-activation gradients, as three blocked GEMMs.
 
     dkernel = x^T dxp, drecurrent = h_prev^T dhp, dbias = sum of dxp (when not empty);
     dx_tm = dxp kernel^T when not None. h_prev holds the (masked) states the recurrent matmul
-    saw; kernel_parts and recurrent_parts are kernels.blocked.partials_shape(dkernel.shape)
-    and partials_shape(drecurrent.shape) work buffers.
+    saw.
     """
     steps, batch, features = x_tm.shape
     rows = steps * batch
     dxp2 = dxp.reshape(rows, dxp.shape[2])
-    summed_products(x_tm.reshape(rows, features), dxp2, dkernel, kernel_parts)
-    summed_products(h_prev.reshape(rows, h_prev.shape[2]), dhp.reshape(rows, dhp.shape[2]), drecurrent,
-                    recurrent_parts)
+    summed_products(x_tm.reshape(rows, features), dxp2, dkernel)
+    summed_products(h_prev.reshape(rows, h_prev.shape[2]), dhp.reshape(rows, dhp.shape[2]), drecurrent)
     if dbias.shape[0]:
         np.sum(dxp2, axis=0, out=dbias)
     if dx_tm is not None:

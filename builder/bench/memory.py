@@ -23,6 +23,16 @@ def _rss_mib() -> float:
 
 
 def _peak_mib() -> float:
+    """This process's resident high-water mark. Linux's VmHWM belongs to the address space
+    exec made; getrusage's ru_maxrss survives exec and would report the parent's peak when
+    `seqstudio bench` has already trained the seed models in it."""
+    try:
+        with open("/proc/self/status") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -7,7 +7,6 @@ import math
 import numpy as np
 
 from kernels.activations import activation_backward, bias_activation_forward
-from kernels.blocked import partials_shape
 from kernels.dense import EMPTY, dense_backward, dense_forward
 from kernels.elementwise import dropout_backward, dropout_forward
 
@@ -73,8 +72,7 @@ class Dense(Layer):
         dx = self.buffer("dx", self._x.shape) if need_dx else None
         dbias = self.weights[1].grad if self.use_bias else EMPTY
         kernel = self.weights[0]
-        dense_backward(self._x, kernel.value, self._z, self._y, self._act, dy2, dz, kernel.grad, dbias, dx,
-                       self.buffer("kernel_parts", partials_shape(kernel.grad.shape)))
+        dense_backward(self._x, kernel.value, self._z, self._y, self._act, dy2, dz, kernel.grad, dbias, dx)
         return None if dx is None else dx.reshape(*dy.shape[:-1], self._x.shape[1])
 
 

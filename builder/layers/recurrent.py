@@ -18,7 +18,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from kernels.blocked import blocked_dot, partials_shape, summed_products
+from kernels.blocked import blocked_dot, summed_products
 from kernels.dense import EMPTY
 from kernels.recurrent import (
     EMPTY2,
@@ -208,8 +208,6 @@ class _Recurrent(Layer):
         projection_backward(
             self._x_tm, kernel.value, self._recurrent_inputs(), dxp, dhp, kernel.grad, recurrent.grad,
             self._bias_grad() if bias_grad is None else bias_grad, dx_tm,
-            self.buffer("kernel_parts", partials_shape(kernel.grad.shape)),
-            self.buffer("recurrent_parts", partials_shape(recurrent.grad.shape)),
         )
 
     def _run_steps(self) -> None:
@@ -388,12 +386,10 @@ class GRU(_Recurrent):
         rows = dxp.shape[0] * dxp.shape[1]
         dxp2 = dxp.reshape(rows, 3 * units)
         kernel, recurrent = self.weights[0], self.weights[1]
-        summed_products(self._x_tm.reshape(rows, -1), dxp2, kernel.grad,
-                        self.buffer("kernel_parts", partials_shape(kernel.grad.shape)))
+        summed_products(self._x_tm.reshape(rows, -1), dxp2, kernel.grad)
         for seen, columns in ((self._recurrent_inputs(), slice(0, 2 * units)), (self._keep, slice(2 * units, None))):
             block = self.buffer(f"grad_{columns.start}", recurrent.grad[:, columns].shape)
-            summed_products(seen.reshape(rows, units), dxp2[:, columns], block,
-                            self.buffer(f"parts_{columns.start}", partials_shape(block.shape)))
+            summed_products(seen.reshape(rows, units), dxp2[:, columns], block)
             recurrent.grad[:, columns] = block
         if self.use_bias:
             np.sum(dxp2, axis=0, out=self.weights[2].grad)
