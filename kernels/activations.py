@@ -134,18 +134,19 @@ def bias_activation_forward(z, bias, act, y):
         for i in range(rows):
             for j in range(cols):
                 z[i, j] += bias[j]
-    if act == RELU or act == LINEAR or act == SOFTMAX:
-        floor = zero if act == RELU else np.float32(-np.inf)
-        if z.ctypes.data == y.ctypes.data:  # in place: one array, so LLVM sees no overlap
-            if act == RELU:
-                for i in range(rows):
-                    for j in range(cols):
-                        z[i, j] = max(z[i, j], floor)
-        else:
-            for i in range(rows):
-                for j in range(cols):
-                    y[i, j] = max(z[i, j], floor)
-    else:
+    in_place = z.ctypes.data == y.ctypes.data  # then loop over one array: LLVM sees no overlap
+    if act == RELU and in_place:
+        for i in range(rows):
+            for j in range(cols):
+                z[i, j] = max(z[i, j], zero)
+    elif act == RELU:
+        for i in range(rows):
+            for j in range(cols):
+                y[i, j] = max(z[i, j], zero)
+    elif act == LINEAR:
+        if not in_place:
+            y[:, :] = z
+    elif act != SOFTMAX:
         for i in range(rows):
             for j in range(cols):
                 y[i, j] = scalar_forward(z[i, j], act)
