@@ -1,9 +1,10 @@
 """Live training curves (pyqtgraph): `lossPlot` and `metricsPlot`.
 
 Drawing costs the GUI thread time while a worker thread trains, so it is kept small: reports
-only fill buffers, and a 10 Hz QTimer hands the series that changed to their curves (views of
+only fill buffers, and a QTimer hands the series that changed to their curves (views of
 preallocated buffers, `skipFiniteCheck`, peak downsampling and clipping to the view, no
-antialiasing). The value axes move in steps rather than following every point: re-laying out
+antialiasing), one plot per tick, taking turns: each plot is redrawn 10 times a second, and
+the GUI thread never paints both plots in one go (10-25 ms each on a slow machine). The value axes move in steps rather than following every point: re-laying out
 an axis's labels was most of a redraw's cost. Curves are created once and reused by the next
 run with the same series; a finished run's curves stay behind as faint copies.
 """
@@ -18,7 +19,7 @@ from PySide6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
 from .. import theme
 
-REDRAW_MS = 100
+REDRAW_MS = 50  # one plot per tick: each plot is redrawn every 2 * REDRAW_MS
 SMOOTHING = 0.9  # exponential moving average of the per-batch loss
 EARLIER_RUNS_KEPT = 3
 RANGE_MARGIN = 0.25  # room left above and below the values when the value axis moves
@@ -134,9 +135,10 @@ class CurvesPanel(QWidget):
         self._ranges: dict[pg.PlotWidget, tuple[float, float] | None] = {}
         self._smoothed: float | None = None
         self._dirty: set[str] = set()
+        self._turn = 0  # which plot the timer redraws next
         self.timer = QTimer(self)
         self.timer.setInterval(REDRAW_MS)
-        self.timer.timeout.connect(self.redraw)
+        self.timer.timeout.connect(self._redraw_next_plot)
         for plot in (self.loss_plot, self.metrics_plot):
             plot.scene().sigMouseMoved.connect(lambda pos, plot=plot: self._show_value(plot, pos))
 
@@ -198,7 +200,7 @@ class CurvesPanel(QWidget):
             if key == "batch" or series.low is None:
                 continue
             curve = self.curves[key]
-            plot = self.loss_plot if curve.getViewBox() is self.loss_plot.getPlotItem().vb else self.metrics_plot
+            plot = self._plot_of(key)
             color = QColor(curve.opts["pen"].color())
             x, y = series.finite_data()
             copy = pg.PlotCurveItem(x.copy(), y.copy(), pen=_pen(color.name(), 1.5, 45), antialias=False,
@@ -241,15 +243,23 @@ class CurvesPanel(QWidget):
         self.redraw()
         self.timer.stop()
 
-    def redraw(self) -> None:
-        """Hand the changed series to their curves, then move a value axis if they left it."""
-        if not self._dirty:
+    def _redraw_next_plot(self) -> None:
+        plots = (self.loss_plot, self.metrics_plot)
+        self._turn = (self._turn + 1) % len(plots)
+        self.redraw(plots[self._turn])
+
+    def redraw(self, plot: pg.PlotWidget | None = None) -> None:
+        """Hand the changed series (of `plot`, or of both plots) to their curves, then move a
+        value axis if they left it."""
+        plots = (self.loss_plot, self.metrics_plot) if plot is None else (plot,)
+        keys = {key for key in self._dirty if self._plot_of(key) in plots}
+        if not keys:
             return
         self.drawing.emit()
-        for key in self._dirty:
+        for key in keys:
             self.curves[key].setData(*self.series[key].finite_data(), skipFiniteCheck=True)
-        self._dirty = set()
-        for plot in (self.loss_plot, self.metrics_plot):
+        self._dirty -= keys
+        for plot in plots:
             vb = plot.getPlotItem().vb
             bounds = [(s.low, s.high) for key, s in self.series.items()
                       if s.low is not None and self.curves[key].getViewBox() is vb]
@@ -261,6 +271,10 @@ class CurvesPanel(QWidget):
             if new is not None:
                 self._ranges[plot] = new
                 plot.getPlotItem().setYRange(*new, padding=0)
+
+    def _plot_of(self, key: str) -> pg.PlotWidget:
+        return self.loss_plot if self.curves[key].getViewBox() is self.loss_plot.getPlotItem().vb \
+            else self.metrics_plot
 
     # -- cursor readout --------------------------------------------------------------------------
     def _show_value(self, plot: pg.PlotWidget, pos) -> None:
