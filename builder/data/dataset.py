@@ -139,6 +139,10 @@ class Dataset:
         self.standardization = stats
         return stats
 
+    def copy(self) -> Dataset:
+        """A copy whose arrays can be changed (standardized) without touching these."""
+        return replace(self, x=self.x.copy(), y=None if self.y is None else self.y.copy())
+
     def subset(self, rows: np.ndarray) -> Dataset:
         """The rows selected by an index array, with the same description."""
         y = None if self.y is None else self.y[rows]

@@ -11,8 +11,9 @@ import numpy as np
 from ..errors import DataError
 
 
-def load_project_data(project, progress=None):
-    """(training Dataset, validation Dataset or None) from `project.data`."""
+def load_project_data(project, progress=None, train=None):
+    """(training Dataset, validation Dataset or None) from `project.data`; `train` is the
+    training file as `load_data` read it with these settings, or None to read it now."""
     from ..data import Standardization, load_data, split_validation
 
     settings = project.data
@@ -20,7 +21,11 @@ def load_project_data(project, progress=None):
         raise DataError("the project names no training data: set its data file (or pass --data FILE)")
     target = -1 if settings.target is None else settings.target
     labels = None if settings.labels_path is None else project.resolve(settings.labels_path)
-    train = load_data(project.resolve(settings.path), labels, target=target, progress=progress)
+    shared = train is not None  # the caller's: copied before standardizing changes it
+    if not shared:
+        train = load_data(project.resolve(settings.path), labels, target=target, progress=progress)
+    elif progress is not None:
+        progress(1.0)
     validation = None
     if settings.validation_path is not None:
         validation = load_data(project.resolve(settings.validation_path), target=target,
@@ -28,7 +33,10 @@ def load_project_data(project, progress=None):
     elif settings.validation_split > 0:
         seed = project.compile.seed if project.compile.seed is not None else 0
         train, validation = split_validation(train, settings.validation_split, seed=seed)
+        shared = False
     if settings.standardize:
+        if shared:
+            train = train.copy()
         if settings.mean is None:
             stats = Standardization.fit(train.x)
             settings.mean, settings.std = stats.mean.ravel().tolist(), stats.std.ravel().tolist()

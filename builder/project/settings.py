@@ -113,13 +113,14 @@ class Project:
         path = Path(path_str).expanduser()
         return path if path.is_absolute() else self.base_dir / path
 
-    def load_data(self, progress=None):
+    def load_data(self, progress=None, train=None):
         """(training Dataset, validation Dataset or None) as the data settings say; fitted
         standardization statistics are kept in the settings. `progress(fraction)` follows
-        the reading of the training file."""
+        the reading of the training file; `train`, that file already read (it is copied,
+        not changed), saves reading it again."""
         from .data import load_project_data
 
-        return load_project_data(self, progress)
+        return load_project_data(self, progress, train)
 
     def compiled_model(self) -> Sequential:
         """A fresh, compiled copy of the stack, built when its input shape is known, holding

@@ -122,3 +122,21 @@ def test_demo_trains_the_digits_template_and_reports_held_out_accuracy():
     assert 'Model: "digits"' in lines[0]
     assert lines[-1].startswith("test accuracy on 360 held-out digits: ")
     assert accuracy > 0.9
+
+
+@pytest.mark.parametrize("split", [0.2, 0.0])
+def test_a_training_file_read_already_is_used_as_is_and_never_changed(split):
+    from builder.data import load_data
+
+    project = build_template("digits")
+    project.data.validation_split = split
+    read = load_data(project.resolve(project.data.path))
+    before = read.x.copy()
+    train, validation = project.load_data(train=read)
+    fresh = build_template("digits")
+    fresh.data.validation_split = split
+    expected, expected_validation = fresh.load_data()
+    np.testing.assert_array_equal(train.x, expected.x)  # split and standardized alike
+    np.testing.assert_array_equal(train.y, expected.y)
+    assert (validation is None) == (expected_validation is None)
+    np.testing.assert_array_equal(read.x, before)  # the caller's copy is untouched

@@ -182,3 +182,26 @@ def test_a_regression_run_shows_predicted_against_true_values(window, trainer, q
     assert trainer.results.plot.isVisible() and not trainer.results.worst.isVisible()
     assert "val_mae" in trainer.results.summary.text()
     screenshot(window, "training_regression_results")
+
+
+def test_a_run_trains_on_the_previewed_data_unless_the_file_changed(window, trainer, qtbot, tmp_path, monkeypatch):
+    import builder.data
+    from builder.data import load_data
+
+    source = window.document.project.resolve(window.document.project.data.path)
+    copied = tmp_path / "digits.csv"
+    copied.write_bytes(source.read_bytes())
+    window.document.project.data.path = str(copied)
+    trainer.data_panel.refresh()
+    qtbot.waitUntil(lambda: trainer.data_panel.dataset_for_run() is not None, timeout=20_000)
+    set_compile(window, epochs=1)
+    reads = []
+    monkeypatch.setattr(builder.data, "load_data", lambda *a, **k: reads.append(a[0]) or load_data(*a, **k))
+
+    assert run_and_wait(trainer, qtbot).kind == "finished"
+    assert reads == []  # the preview's rows, not a second reading of the file
+
+    copied.write_bytes(source.read_bytes() + b"\n")  # saved again by another program
+    assert trainer.data_panel.dataset_for_run() is None
+    assert run_and_wait(trainer, qtbot).kind == "finished"
+    assert reads == [copied]

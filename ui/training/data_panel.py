@@ -66,6 +66,8 @@ class DataPanel(QScrollArea):
         self.dataset = None
         self.loader: BackgroundJob | None = None
         self._loaded_key = None
+        self._reading = None  # what the loader reads: the source key and its files' stamps
+        self._dataset_source = None  # the same for self.dataset
         self._showing = False
         body = QWidget(self)
         self.path_label = QLabel(body)
@@ -158,6 +160,25 @@ class DataPanel(QScrollArea):
         s = self.settings
         return (s.path, s.labels_path, s.target, str(self.document.project.base_dir))
 
+    def _source(self):
+        """The source key with the size and modification time of each file it names."""
+        project, s = self.document.project, self.settings
+        stamps = []
+        for name in (s.path, s.labels_path):
+            try:
+                stat = project.resolve(name).stat() if name is not None else None
+            except OSError:
+                stat = None
+            stamps.append(None if stat is None else (stat.st_size, stat.st_mtime_ns))
+        return self._source_key(), tuple(stamps)
+
+    def dataset_for_run(self):
+        """The training file as read for the preview, while the settings still name it and
+        its files are unchanged (else None): a run then starts without reading it again."""
+        if self.dataset is None or self.loader is not None or self._source() != self._dataset_source:
+            return None
+        return self.dataset
+
     def refresh(self, *_) -> None:
         self._showing = True
         try:
@@ -190,6 +211,7 @@ class DataPanel(QScrollArea):
         labels = None if s.labels_path is None else project.resolve(s.labels_path)
         target = -1 if s.target is None else s.target
         self.info.setText("reading the data…")
+        self._reading = self._source()  # stamped before reading: a change while it reads shows
         self.loader = BackgroundJob(lambda progress: read_data(path, labels, target, progress), self)
         self.loader.progress.connect(self._load_progress)
         self.loader.finished.connect(self._loaded)
@@ -236,7 +258,7 @@ class DataPanel(QScrollArea):
         if dataset is None:
             self.info.setText("")
             return
-        self.dataset = dataset
+        self.dataset, self._dataset_source = dataset, self._reading
         self._show_dataset(dataset)
         self.show_checks()
         self.datasetLoaded.emit(dataset)

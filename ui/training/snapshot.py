@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from builder.data import Dataset
 from builder.project import CompileSettings, DataSettings, Project
 
 
@@ -22,15 +23,17 @@ class RunRequest:
     compile: CompileSettings
     data: DataSettings
     path: Path | None
+    train_data: Dataset | None = None  # the training file already read (never changed by the run)
 
     @classmethod
-    def of(cls, project: Project) -> RunRequest:
-        """Copy what a run needs; cheap (a memcpy of the weights), so done on the GUI thread."""
+    def of(cls, project: Project, train_data: Dataset | None = None) -> RunRequest:
+        """Copy what a run needs; cheap (a memcpy of the weights), so done on the GUI thread.
+        `train_data`: the training file as the data panel read it, if it still holds."""
         weights = tuple(
             (layer.built_input_shape, layer.get_weights()) if layer.built else None for layer in project.model.layers
         )
         return cls(copy.deepcopy(project.model.get_config()), weights, copy.deepcopy(project.compile),
-                   copy.deepcopy(project.data), project.path)
+                   copy.deepcopy(project.data), project.path, train_data)
 
     def project(self) -> Project:
         """A project of the worker's own, holding the copied weights in its layers."""

@@ -108,7 +108,7 @@ class TrainPanel(QWidget):
         if self.running:
             return
         self.message.hide()
-        request = RunRequest.of(self.document.project)
+        request = RunRequest.of(self.document.project, self.data_panel.dataset_for_run())
         # the curves are made now, while no training thread competes for the GIL
         self.curves.begin_run(*self._curve_series(), int(request.compile.epochs))
         self.run = TrainingRun(request, self)

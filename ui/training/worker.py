@@ -200,7 +200,7 @@ class TrainingWorker(QObject):
 
         self.status.emit("loading data…")
         project = self.request.project()
-        train, validation = project.load_data(progress=self._load_progress)
+        train, validation = project.load_data(progress=self._load_progress, train=self.request.train_data)
         self.status.emit("building the model…")
         model = project.compiled_model()
         x, y = model_arrays(train, model)
