@@ -29,7 +29,7 @@ import numpy as np
 from numba import njit, prange
 
 from .activations import SIGMOID, TANH, scalar_derivative, scalar_forward
-from .blocked import blocked_dot, summed_products
+from .blocked import blocked_dot, summed_products, summed_products_pair
 
 EMPTY2 = np.empty((0, 0), dtype=np.float32)
 EMPTY3 = np.empty((0, 0, 0), dtype=np.float32)
@@ -134,8 +134,12 @@ def projection_backward(x_tm, kernel, h_prev, dxp, dhp, dkernel, drecurrent, dbi
     steps, batch, features = x_tm.shape
     rows = steps * batch
     dxp2 = dxp.reshape(rows, dxp.shape[2])
-    summed_products(x_tm.reshape(rows, features), dxp2, dkernel)
-    summed_products(h_prev.reshape(rows, h_prev.shape[2]), dhp.reshape(rows, dhp.shape[2]), drecurrent)
+    h_prev2 = h_prev.reshape(rows, h_prev.shape[2])
+    if dhp is dxp:  # LSTM, SimpleRNN: both weight gradients in one parallel region
+        summed_products_pair(x_tm.reshape(rows, features), h_prev2, dxp2, dkernel, drecurrent)
+    else:
+        summed_products(x_tm.reshape(rows, features), dxp2, dkernel)
+        summed_products(h_prev2, dhp.reshape(rows, dhp.shape[2]), drecurrent)
     if dbias.shape[0]:
         np.sum(dxp2, axis=0, out=dbias)
     if dx_tm is not None:

@@ -4,7 +4,7 @@ numpy's own (small), one Numba call (middle) and rows split over the threads (la
 import numpy as np
 import pytest
 
-from kernels.blocked import PARALLEL_FROM, SMALL_PRODUCT, blocked_dot, summed_products
+from kernels.blocked import PARALLEL_FROM, SMALL_PRODUCT, blocked_dot, summed_products, summed_products_pair
 
 RNG = np.random.default_rng(5)
 # (rows, inner, cols) with rows * inner * cols in each regime; odd rows split unevenly
@@ -44,3 +44,13 @@ def test_summed_products(m, k, n):
     out = np.empty((k, n), np.float32)
     summed_products(a, b, out)
     np.testing.assert_allclose(out, a.T @ b, rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.parametrize("m, k, n", SHAPES)
+@pytest.mark.parametrize("k2", [1, 3, 64, 200])  # the threads' column blocks fall in a, in a2 or across both
+def test_summed_products_pair(m, k, n, k2):
+    a, a2, b = _f32(m, k), _f32(m, k2), _f32(m, n)
+    out, out2 = np.empty((k, n), np.float32), np.empty((k2, n), np.float32)
+    summed_products_pair(a, a2, b, out, out2)
+    np.testing.assert_allclose(out, a.T @ b, rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(out2, a2.T @ b, rtol=1e-4, atol=1e-3)
