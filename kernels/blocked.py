@@ -26,6 +26,8 @@ lost 30% when they were split)."""
 
 def blocked_dot(a, b, out, bias=EMPTY):
     """out = a @ b (+ bias unless empty); a, b and out 2-D, out C-contiguous."""
+    if bias.shape[0] not in (0, out.shape[1]):
+        raise ValueError(f"a bias of {bias.shape[0]} values for an output of {out.shape[1]} columns")
     size = a.shape[0] * a.shape[1] * b.shape[1]
     if size >= PARALLEL_FROM:
         _blocked_dot(_rows(a), _contiguous(b), bias, out, numba.get_num_threads())
@@ -78,7 +80,7 @@ def _contiguous(b):
 @njit(cache=True, nogil=True, parallel=True)
 def _blocked_dot(a, b, bias, out, blocks):
     rows, cols = out.shape
-    has_bias = bias.shape[0] == cols
+    has_bias = bias.shape[0] > 0
     for block in prange(blocks):
         r0, r1 = block * rows // blocks, (block + 1) * rows // blocks
         if r1 > r0:

@@ -31,6 +31,12 @@ def test_blocked_dot(m, k, n, with_bias):
 
 
 @pytest.mark.parametrize("m, k, n", SHAPES)
+def test_blocked_dot_refuses_a_bias_of_the_wrong_length(m, k, n):
+    with pytest.raises(ValueError, match=f"a bias of {n + 1} values for an output of {n} columns"):
+        blocked_dot(_f32(m, k), _f32(k, n), np.empty((m, n), np.float32), _f32(n + 1))
+
+
+@pytest.mark.parametrize("m, k, n", SHAPES)
 def test_blocked_dot_takes_transposed_and_strided_operands(m, k, n):
     a, b = _f32(k, m).T, _f32(2 * k, n)[::2]  # an F-ordered a, a b with a row stride
     out = np.empty((m, n), np.float32)
