@@ -3,7 +3,8 @@
 Sections: `mlp` (the seed's two MLPs), `seed` (its convnets and LSTMs), `memory` (peak memory
 of the VGG-like training per framework), `studio` (the window's figures, measured by
 `python -m ui.bench` in a subprocess so that builder never imports Qt), `stalls` (the longest
-the window's GUI thread stalls while it trains, `python -m ui.bench_training`), `soak`. `--device cuda` runs
+the GUI thread stalls while the studio trains, `python -m ui.bench_training`), `soak` (memory,
+threads and timers over many cycles of editing and training). `--device cuda` runs
 SeqStudio's side of `mlp` and `seed` on the GPU (PyTorch stays on the CPU, the reference).
 """
 

@@ -3,10 +3,11 @@
 Drawing costs the GUI thread time while a worker thread trains, so it is kept small: reports
 only fill buffers, and a QTimer hands the series that changed to their curves (views of
 preallocated buffers, `skipFiniteCheck`, peak downsampling and clipping to the view, no
-antialiasing), one plot per tick, taking turns: each plot is redrawn 10 times a second, and
-the GUI thread never paints both plots in one go (10-25 ms each on a slow machine). The value axes move in steps rather than following every point: re-laying out
-an axis's labels was most of a redraw's cost. Curves are created once and reused by the next
-run with the same series; a finished run's curves stay behind as faint copies.
+antialiasing), one plot per tick in turns: each plot is redrawn 10 times a second, and the
+GUI thread never paints both in one go (10-25 ms each on a slow machine). The value axes move
+in steps rather than following every point: re-laying out an axis's labels was most of a
+redraw's cost. Curves are created once and reused by the next run with the same series; a
+finished run's curves stay behind as faint copies.
 """
 
 from __future__ import annotations
