@@ -233,7 +233,6 @@ class TrainingWorker(QObject):
         return RunOutcome(kind, f"{what} {epochs_done} epoch{'s' if epochs_done != 1 else ''}", model=model,
                           data_mean=mean, data_std=std, epochs_done=epochs_done, results=results, logs=last)
 
-
     def _load_progress(self, fraction: float) -> None:
         if self.stop_requested:
             raise _StoppedReading
