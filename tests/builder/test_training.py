@@ -218,3 +218,28 @@ def test_training_matches_keras(name):
     twin.fit(x, y, epochs=3, batch_size=32, shuffle=False, verbose=0)
     for got, want in zip(ours.get_weights(), twin.get_weights()):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+def test_a_smaller_batch_works_in_a_view_of_the_full_batchs_buffer():
+    layer = layers.Dense(4)
+    layer.build((None, 3), np.random.default_rng(0))
+    full = layer.buffer("y", (32, 4))
+    last = layer.buffer("y", (4, 4))
+    assert last.shape == (4, 4) and np.shares_memory(full, last)
+    assert layer.buffer("y", (32, 4)).__array_interface__["data"] == full.__array_interface__["data"]
+
+
+def test_an_uneven_last_batch_gives_the_same_results_as_whole_batches():
+    set_random_seed(3)
+    model = Sequential([
+        layers.Conv2D(4, 3, activation="relu", input_shape=(8, 8, 2)), layers.BatchNormalization(),
+        layers.MaxPooling2D(2), layers.Flatten(), layers.Dense(8, activation="relu"), layers.Dense(3, activation="softmax"),
+    ])
+    model.compile(optimizer="sgd", loss="categorical_crossentropy", metrics=["accuracy"])
+    x = np.random.default_rng(1).standard_normal((50, 8, 8, 2)).astype(np.float32)
+    y = to_categorical(np.arange(50) % 3, 3)
+    model.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)  # batches of 16, 16, 16, 2
+    np.testing.assert_allclose(model.predict(x, batch_size=16, verbose=0), model.predict(x, batch_size=50, verbose=0),
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model.evaluate(x, y, batch_size=16, verbose=0), model.evaluate(x, y, batch_size=25, verbose=0),
+                               rtol=1e-5)
