@@ -22,6 +22,8 @@ PARALLEL_FROM = 1_000_000
 core); between the two, one Numba call of the single-threaded BLAS, since a parallel region
 costs more than it saves there (the seed's MLP, whose 128 x 64 x 64 products sit there,
 lost 30% when they were split)."""
+PARTIALS_FLOATS = 1 << 20
+"""The most floats (all threads together) of the per-thread sums `blocked_dot` may use."""
 
 
 def blocked_dot(a, b, out, bias=EMPTY):
@@ -30,7 +32,7 @@ def blocked_dot(a, b, out, bias=EMPTY):
         raise ValueError(f"a bias of {bias.shape[0]} values for an output of {out.shape[1]} columns")
     size = a.shape[0] * a.shape[1] * b.shape[1]
     if size >= PARALLEL_FROM:
-        _blocked_dot(_rows(a), _contiguous(b), bias, out, numba.get_num_threads())
+        _parallel_dot(a, b, out, bias, numba.get_num_threads())
         return
     if size <= SMALL_PRODUCT:
         np.dot(a, b, out=out)
@@ -38,6 +40,22 @@ def blocked_dot(a, b, out, bias=EMPTY):
         _serial_dot(_contiguous(a), _contiguous(b), out)
     if bias.shape[0]:
         out += bias
+
+
+def _parallel_dot(a, b, out, bias, threads):
+    """Each thread reads its own part of the bigger operand. Mostly that is a (a batch of
+    rows): the threads split its rows and out's. Where b is bigger (a Dense layer of 30,976
+    inputs on a batch of 32, whose products only stream the kernel from memory), they split
+    b: its columns when b is a transposed kernel, else its rows (the inner dimension), each
+    thread then summing into its own copy of out (kept small: at most PARTIALS_FLOATS)."""
+    if b.shape[1] <= a.shape[0]:
+        _blocked_dot(_rows(a), _contiguous(b), bias, out, threads)
+    elif b.flags.f_contiguous:
+        _column_split_dot(_contiguous(a), b.T, bias, out, threads)
+    elif out.size * threads <= PARTIALS_FLOATS:
+        _inner_split_dot(a, _rows(b), bias, out, np.empty((threads, *out.shape), dtype=out.dtype))
+    else:
+        _blocked_dot(_rows(a), _contiguous(b), bias, out, threads)
 
 
 def summed_products(a, b, out):
@@ -91,6 +109,40 @@ def _blocked_dot(a, b, bias, out, blocks):
                         out[r, j] += bias[j]
 
 
+@njit(cache=True, nogil=True, parallel=True)
+def _column_split_dot(a, b_t, bias, out, blocks):
+    """out = a @ b_t.T, each thread on its own rows of b_t (columns of out)."""
+    columns = out.shape[1]
+    has_bias = bias.shape[0] > 0
+    for block in prange(blocks):
+        j0, j1 = block * columns // blocks, (block + 1) * columns // blocks
+        if j1 > j0:
+            part = np.dot(a, b_t[j0:j1].T)
+            for r in range(out.shape[0]):
+                for j in range(j0, j1):
+                    out[r, j] = part[r, j - j0] + bias[j] if has_bias else part[r, j - j0]
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _inner_split_dot(a, b, bias, out, partials):
+    """out = a @ b, each thread multiplying its own rows of b (and columns of a) into its own
+    partials[thread]; then the partials summed, over out's rows in parallel."""
+    blocks, inner = partials.shape[0], a.shape[1]
+    for block in prange(blocks):
+        k0, k1 = block * inner // blocks, (block + 1) * inner // blocks
+        if k1 > k0:
+            np.dot(np.ascontiguousarray(a[:, k0:k1]), b[k0:k1], partials[block])
+        else:
+            partials[block][...] = 0.0
+    has_bias = bias.shape[0] > 0
+    for r in prange(out.shape[0]):
+        for j in range(out.shape[1]):
+            total = bias[j] if has_bias else np.float32(0.0)
+            for block in range(blocks):
+                total += partials[block, r, j]
+            out[r, j] = total
+
+
 def _no_columns(a):
     return np.empty((a.shape[0], 0), dtype=a.dtype)
 
@@ -115,9 +167,11 @@ def _split_products(a, a2, b, out, out2, blocks):
             part[:, :first] = a[:, c0:c0 + first]
         if first < width:
             part[:, first:] = a2[:, start2:start2 + width - first]
-        if width > 0:
+        if width > 0 and first == width:  # the block's rows are out's (or out2's) alone
+            np.dot(part.T, b, out[c0:c1])
+        elif width > 0 and first == 0:
+            np.dot(part.T, b, out2[start2:start2 + width])
+        elif width > 0:
             product = np.dot(part.T, b)
-            if first > 0:
-                out[c0:c0 + first] = product[:first]
-            if first < width:
-                out2[start2:start2 + width - first] = product[first:]
+            out[c0:c0 + first] = product[:first]
+            out2[start2:start2 + width - first] = product[first:]

@@ -4,7 +4,8 @@ numpy's own (small), one Numba call (middle) and rows split over the threads (la
 import numpy as np
 import pytest
 
-from kernels.blocked import PARALLEL_FROM, SMALL_PRODUCT, blocked_dot, summed_products, summed_products_pair
+from kernels.blocked import (PARALLEL_FROM, PARTIALS_FLOATS, SMALL_PRODUCT, blocked_dot, summed_products,
+                             summed_products_pair)
 
 RNG = np.random.default_rng(5)
 # (rows, inner, cols) with rows * inner * cols in each regime; odd rows split unevenly
@@ -15,9 +16,16 @@ def _f32(*shape):
     return RNG.standard_normal(shape).astype(np.float32)
 
 
+# parallel products whose b is the bigger operand: split by its rows (inner dimension) or, for
+# a transposed b, by its columns; the last one's per-thread sums would be too big, so its a is split
+WIDE = [(8, 4000, 64), (3, 1000, 700), (600, 2, 2000)]
+
+
 def test_the_shapes_cover_every_regime():
     sizes = [m * k * n for m, k, n in SHAPES]
     assert sizes[0] <= SMALL_PRODUCT < sizes[1] < PARALLEL_FROM <= sizes[2]
+    assert all(m * k * n >= PARALLEL_FROM and n > m for m, k, n in WIDE)
+    assert WIDE[-1][0] * WIDE[-1][2] * 2 > PARTIALS_FLOATS
 
 
 @pytest.mark.parametrize("m, k, n", SHAPES)
@@ -28,6 +36,17 @@ def test_blocked_dot(m, k, n, with_bias):
     out = np.empty((m, n), np.float32)
     blocked_dot(a, b, out, bias)
     np.testing.assert_allclose(out, a @ b + (bias if with_bias else 0.0), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("m, k, n", WIDE)
+@pytest.mark.parametrize("with_bias", [False, True])
+@pytest.mark.parametrize("transposed", [False, True])
+def test_blocked_dot_splits_a_bigger_b(m, k, n, with_bias, transposed):
+    a, b = _f32(m, k), _f32(n, k).T if transposed else _f32(k, n)
+    bias = _f32(n) if with_bias else np.empty(0, np.float32)
+    out = np.empty((m, n), np.float32)
+    blocked_dot(a, b, out, bias)
+    np.testing.assert_allclose(out, a @ b + (bias if with_bias else 0.0), rtol=1e-4, atol=1e-3)
 
 
 @pytest.mark.parametrize("m, k, n", SHAPES)
