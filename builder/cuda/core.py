@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from kernels.cuda.elementwise import activation_backward, bias_activation_forward, dropout_backward, dropout_forward
 from kernels.cuda.matmul import matmul
 
 from ..layers.core import Activation, Dense, Dropout, Flatten, Reshape
-from ..random import global_rng
 from .arrays import EMPTY, rows
 from .executor import Executor
 
@@ -65,9 +62,7 @@ class DropoutExecutor(Executor):
         self._training = bool(training) and layer.rate != 0.0
         if not self._training:
             return x
-        draws = layer.buffer("u", x.shape)
-        (layer._rng or global_rng()).random(out=draws, dtype=np.float32)
-        self._u = self.buffer.upload("u", draws).reshape(x.size)
+        self._u = self.buffer.upload("u", layer.draw_uniforms(x.shape)).reshape(x.size)
         y = self.buffer("y", x.shape)
         dropout_forward(x.reshape(x.size), self._u, layer.rate, y.reshape(x.size))
         return y

@@ -8,7 +8,7 @@ import numpy as np
 
 from kernels.activations import activation_backward, bias_activation_forward
 from kernels.dense import EMPTY, dense_backward, dense_forward
-from kernels.elementwise import dropout_backward, dropout_forward
+from kernels.elementwise import dropout_backward, dropout_forward, uniform_fill
 
 from ..activations import activation_id
 from ..catalog import register
@@ -115,13 +115,17 @@ class Dropout(Layer):
             self._training = False
             return x
         self._training = True
-        rng = self._rng or global_rng()
-        u = self.buffer("u", x.shape)
-        rng.random(out=u, dtype=np.float32)
-        self._u = u
+        u = self._u = self.draw_uniforms(x.shape)
         y = self.buffer("y", x.shape)
         dropout_forward(np.ascontiguousarray(x).reshape(-1), u.reshape(-1), self.rate, y.reshape(-1))
         return y
+
+    def draw_uniforms(self, shape: tuple) -> np.ndarray:
+        """A batch's uniform draws in the layer's buffer "u", from a seed taken from its own
+        stream (else the global one): the CUDA executor uploads the same draws."""
+        u = self.buffer("u", shape)
+        uniform_fill(u.reshape(-1), (self._rng or global_rng()).integers(0, 2**63))
+        return u
 
     def backward(self, dy, need_dx=True):
         if not need_dx:
