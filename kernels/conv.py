@@ -24,6 +24,7 @@ from numba import njit, prange
 
 from . import activations as act_ids
 from .activations import activation_backward, bias_activation_forward
+from .blas import dot_add
 
 SMALL_GEMM = 1_000_000
 MIN_SMALL_ROWS = 16
@@ -67,10 +68,10 @@ def scratch_shape(out_pixels, row_width, filters, in_pixels=0, channels=0):
 
 def partials_shapes(row_width, filters, use_bias, workers=None):
     """Shapes of conv_backward's dkernel_parts and dbias_parts: per worker (as many as the
-    scratch has slices; by default Numba's thread count), a running sum and one block's
-    share (dbias_parts has 0 columns without a bias)."""
+    scratch has slices; by default Numba's thread count) a running sum of the kernel's
+    gradient, and of the bias's with one block's share beside it (0 columns without a bias)."""
     workers = numba.get_num_threads() if workers is None else workers
-    return (workers, 2, row_width, filters), (workers, 2, filters if use_bias else 0)
+    return (workers, row_width, filters), (workers, 2, filters if use_bias else 0)
 
 
 @njit(cache=True, nogil=True)
@@ -230,15 +231,16 @@ def conv_forward_blocks(x, kernel2d, bias, act, window, out_h, out_w, scratch, b
 @njit(cache=True, nogil=True, parallel=True)
 def conv_weight_grads(x, z, y, act, dy, window, out_h, out_w, scratch, block, dkernel_parts, dbias_parts):
     """On 2-D (n*out_h*out_w, filters) views: dz = dy * act'(z) written over z; per worker w,
-    dkernel_parts[w, 0] = the sum over its blocks of columns^T dz and dbias_parts[w, 0] (when
-    it has columns) that of dz's rows; [w, 1] hold one block's share meanwhile."""
+    dkernel_parts[w] = the sum over its blocks of columns^T dz (BLAS adding each block's
+    product in place) and dbias_parts[w, 0] (when it has columns) that of dz's rows, with
+    dbias_parts[w, 1] holding one block's share meanwhile."""
     rows = z.shape[0]
-    width = dkernel_parts.shape[2]
+    width = dkernel_parts.shape[1]
     workers = scratch.shape[0]
     blocks = (rows + block - 1) // block
     for worker in prange(workers):
         first, last = _block_range(worker, workers, blocks)
-        dkernel, block_dkernel = dkernel_parts[worker, 0], dkernel_parts[worker, 1]
+        dkernel = dkernel_parts[worker]
         dbias, block_dbias = dbias_parts[worker, 0], dbias_parts[worker, 1]
         dkernel[:] = 0.0
         dbias[:] = 0.0
@@ -250,8 +252,7 @@ def conv_weight_grads(x, z, y, act, dy, window, out_h, out_w, scratch, block, dk
             dbias += block_dbias
             cols = scratch[worker, : (r1 - r0) * width].reshape(r1 - r0, width)
             gather_patches(x, window, out_h, out_w, r0, r1, cols)
-            np.dot(cols.T, dz, block_dkernel)
-            dkernel += block_dkernel
+            dot_add(cols.T, dz, dkernel)
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -308,7 +309,7 @@ def conv_backward(x, kernel, z, y, act, window, scratch, dy, dkernel_parts, dbia
         raise ValueError("conv_backward: dkernel_parts and dbias_parts need one slice per scratch slice")
     conv_weight_grads(x, z.reshape(-1, filters), y.reshape(-1, filters), act, dy.reshape(-1, filters), window,
                       out_h, out_w, scratch, block_rows(kh * kw * c, filters, scratch), dkernel_parts, dbias_parts)
-    np.sum(dkernel_parts[:, 0], axis=0, out=dkernel.reshape(-1, filters))
+    np.sum(dkernel_parts, axis=0, out=dkernel.reshape(-1, filters))
     if dbias.shape[0]:
         np.sum(dbias_parts[:, 0], axis=0, out=dbias)
     if dx is None:
