@@ -49,3 +49,8 @@ def test_the_value_axis_moves_only_when_the_values_leave_it_or_shrink_well_insid
     assert stepped_range(axis, 1.2, 2.0) is None  # still fits, still uses most of it
     assert stepped_range(axis, 1.0, 2.5) is not None  # left it
     assert stepped_range(axis, 1.0, 1.2) == pytest.approx((0.95, 1.25))  # uses under 40% of it
+
+
+def test_a_single_value_gets_an_axis_a_tenth_of_its_size_wide():
+    assert stepped_range(None, 2.3, 2.3) == pytest.approx((2.3 - 0.0575, 2.3 + 0.0575))
+    assert stepped_range(None, 0.0, 0.0) == pytest.approx((-2.5e-7, 2.5e-7))

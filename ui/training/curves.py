@@ -24,6 +24,8 @@ REDRAW_MS = 50  # one plot per tick: each plot is redrawn every 2 * REDRAW_MS
 SMOOTHING = 0.9  # exponential moving average of the per-batch loss
 EARLIER_RUNS_KEPT = 3
 RANGE_MARGIN = 0.25  # room left above and below the values when the value axis moves
+MIN_SPAN = 0.1  # the least span of the value axis, relative to the values' size: a first
+# point alone otherwise got an axis of +-0.05% labelled 2.3011, 2.3012, ... (too wide to show)
 RANGE_SHRINK = 0.4  # the axis closes in once the values use less than this share of it
 COLORS = ("#2f6feb", "#d35400", "#16a085", "#8e44ad", "#c0392b", "#7f8c8d")
 
@@ -71,7 +73,7 @@ def stepped_range(current: tuple[float, float] | None, low: float, high: float) 
         bottom, top = current
         if bottom <= low and high <= top and (high - low) >= RANGE_SHRINK * (top - bottom):
             return None
-    span = max(high - low, abs(high) * 1e-3, 1e-6)
+    span = max(high - low, max(abs(low), abs(high)) * MIN_SPAN, 1e-6)
     return low - RANGE_MARGIN * span, high + RANGE_MARGIN * span
 
 
