@@ -263,3 +263,10 @@ def test_gru_reset_before_steps(masked):
         [np.einsum("tbi,tbj->ij", h_in, dxp[..., : 2 * u]), np.einsum("tbi,tbj->ij", rh, dxp[..., 2 * u :])], axis=1
     )
     np.testing.assert_allclose(drk, _numeric_grad(loss, rk), atol=5e-5)
+
+
+@pytest.mark.parametrize("batch, blocks", [(1, 1), (3, 1), (11, 1), (12, 2), (18, 2), (20, 4), (40, 8), (64, 8), (100, 16)])
+def test_a_batch_is_split_into_a_power_of_two_of_near_equal_blocks(batch, blocks):
+    assert K._row_blocks(batch) == blocks
+    sizes = [np.subtract(*K._block_rows(b, blocks, batch)[::-1]) for b in range(blocks)]
+    assert sum(sizes) == batch and max(sizes) - min(sizes) <= 1
