@@ -1,5 +1,6 @@
-"""The training loop's matrix products agree with numpy in each of their three regimes:
-numpy's own (small), one Numba call (middle) and rows split over the threads (large)."""
+"""The training loop's matrix products agree with numpy in each of their regimes: numpy's own
+(small), one Numba call (middle), and split over the threads (large): by the rows of a, or,
+where b is the bigger operand, by its rows or columns."""
 
 import numpy as np
 import pytest
