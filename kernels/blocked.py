@@ -2,9 +2,11 @@
 
 Every thread of a training run is Numba's: its kernels call single-threaded BLAS
 (builder/threads.py), and the big products of Dense and recurrent layers run here, each
-thread on its own block of the output's rows (for a weight gradient a^T b, from a copy of
-its columns of a, so that no per-thread partial sums need memory of the weight's size). numpy's own threaded BLAS is left to small products, which
-OpenBLAS keeps on one thread anyway: beside OpenMP kernels, whose workers spin between
+thread reading its own part of the bigger operand: mostly its block of a's and the output's
+rows; for a weight gradient a^T b, a copy of its columns of a (so that no per-thread partial
+sums need memory of the weight's size); where b is the bigger one (a wide Dense kernel on a
+small batch), its columns or rows of b. numpy's own threaded BLAS is left to small products,
+which OpenBLAS keeps on one thread anyway: beside OpenMP kernels, whose workers spin between
 parallel regions, numpy's BLAS threads and Numba's starved each other on 2 cores (a model
 mixing Dense and LSTM layers trained 1.5-30x slower).
 """
