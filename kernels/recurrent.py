@@ -141,9 +141,19 @@ def projection_backward(x_tm, kernel, h_prev, dxp, dhp, dkernel, drecurrent, dbi
         summed_products(x_tm.reshape(rows, features), dxp2, dkernel)
         summed_products(h_prev2, dhp.reshape(rows, dhp.shape[2]), drecurrent)
     if dbias.shape[0]:
-        np.sum(dxp2, axis=0, out=dbias)
+        column_sums(dxp2, dbias)
     if dx_tm is not None:
         blocked_dot(dxp2, kernel.T, dx_tm.reshape(rows, features))
+
+
+@njit(cache=True, nogil=True)
+def column_sums(a, out):
+    """out = a summed over its rows (a bias gradient), in one pass down a C-ordered a: numpy's
+    np.sum(axis=0) took twice as long, 0.3 ms a batch for the Embedding+LSTM."""
+    out[:] = 0.0
+    for r in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            out[j] += a[r, j]
 
 
 @njit(cache=True, nogil=True)

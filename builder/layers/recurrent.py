@@ -23,6 +23,7 @@ from kernels.dense import EMPTY
 from kernels.recurrent import (
     EMPTY2,
     EMPTY3,
+    column_sums,
     from_time_major,
     gru_backward_steps,
     gru_forward_steps,
@@ -369,7 +370,7 @@ class GRU(_Recurrent):
             bias_in, bias_rec = (self.weights[2].grad[0], self.weights[2].grad[1]) if self.use_bias else (EMPTY, EMPTY)
             self._project_back(dxp, dhp, dx_tm, bias_in)
             if self.use_bias:
-                np.sum(dhp.reshape(-1, 3 * units), axis=0, out=bias_rec)
+                column_sums(dhp.reshape(-1, 3 * units), bias_rec)
             return
         kernel_zr = self.buffer("kernel_zr", (units, 2 * units))
         kernel_h = self.buffer("kernel_h", (units, units))
@@ -392,6 +393,6 @@ class GRU(_Recurrent):
             summed_products(seen.reshape(rows, units), dxp2[:, columns], block)
             recurrent.grad[:, columns] = block
         if self.use_bias:
-            np.sum(dxp2, axis=0, out=self.weights[2].grad)
+            column_sums(dxp2, self.weights[2].grad)
         if dx_tm is not None:
             blocked_dot(dxp2, kernel.value.T, dx_tm.reshape(rows, -1))

@@ -270,3 +270,10 @@ def test_a_batch_is_split_into_a_power_of_two_of_near_equal_blocks(batch, blocks
     assert K._row_blocks(batch) == blocks
     sizes = [np.subtract(*K._block_rows(b, blocks, batch)[::-1]) for b in range(blocks)]
     assert sum(sizes) == batch and max(sizes) - min(sizes) <= 1
+
+
+def test_column_sums_add_up_every_row():
+    a = _f32(RNG.standard_normal((37, 12)))
+    out = np.full(12, np.nan, np.float32)
+    K.column_sums(a, out)
+    np.testing.assert_allclose(out, a.astype(np.float64).sum(axis=0), rtol=1e-5, atol=1e-5)
