@@ -162,18 +162,18 @@ def _split_products(a, a2, b, out, out2, blocks):
     for block in prange(blocks):
         c0, c1 = block * columns // blocks, (block + 1) * columns // blocks
         width = c1 - c0
+        if width == 0:
+            continue
         first = max(min(c1, split) - c0, 0)  # how many of the block's columns are a's
         start2 = max(c0 - split, 0)  # and a2's first one, if it has any
         part = np.empty((a.shape[0], width), dtype=a.dtype)
-        if first > 0:
-            part[:, :first] = a[:, c0:c0 + first]
-        if first < width:
-            part[:, first:] = a2[:, start2:start2 + width - first]
-        if width > 0 and first == width:  # the block's rows are out's (or out2's) alone
+        part[:, :first] = a[:, c0:c0 + first]
+        part[:, first:] = a2[:, start2:start2 + width - first]
+        if first == width:  # the block's rows are out's (or out2's) alone: written in place
             np.dot(part.T, b, out[c0:c1])
-        elif width > 0 and first == 0:
+        elif first == 0:
             np.dot(part.T, b, out2[start2:start2 + width])
-        elif width > 0:
+        else:  # across both: a's last columns, a2's first
             product = np.dot(part.T, b)
-            out[c0:c0 + first] = product[:first]
-            out2[start2:start2 + width - first] = product[first:]
+            out[c0:split] = product[:first]
+            out2[:c1 - split] = product[first:]

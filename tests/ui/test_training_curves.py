@@ -3,6 +3,7 @@ in steps rather than with every point."""
 
 from __future__ import annotations
 
+import pyqtgraph as pg
 import pytest
 
 from ui.training.curves import CurvesPanel, stepped_range
@@ -54,3 +55,18 @@ def test_the_value_axis_moves_only_when_the_values_leave_it_or_shrink_well_insid
 def test_a_single_value_gets_an_axis_a_tenth_of_its_size_wide():
     assert stepped_range(None, 2.3, 2.3) == pytest.approx((2.3 - 0.0575, 2.3 + 0.0575))
     assert stepped_range(None, 0.0, 0.0) == pytest.approx((-2.5e-7, 2.5e-7))
+
+
+def test_the_cursor_readout_names_the_values_of_the_plot_under_it(curves, qtbot):
+    curves.resize(400, 500)
+    curves.show()
+    qtbot.waitExposed(curves)
+    curves.add_batches([(1.0, 0.9)])
+    curves.add_epoch(0, {"loss": 1.25, "val_loss": 1.5, "accuracy": 0.5, "val_accuracy": 0.375})
+    curves.end_run()
+    for plot, value, expected, absent in ((curves.loss_plot, 1.2, "loss per epoch 1.25", "accuracy"),
+                                          (curves.metrics_plot, 0.45, "validation accuracy 0.375", "loss")):
+        view = plot.getPlotItem().vb
+        plot.scene().sigMouseMoved.emit(view.mapViewToScene(pg.Point(1.0, value)))
+        text = curves.readout.text()
+        assert text.startswith("epoch 1.00") and expected in text and absent not in text

@@ -133,6 +133,7 @@ class CurvesPanel(QWidget):
         self.series: dict[str, Series] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
         self._layout: list[tuple] = []  # (plot, key, label, pen, symbol) of the curves above
+        self._plot_of: dict[str, pg.PlotWidget] = {}  # each curve's plot, by key
         self.earlier: list[list[tuple]] = []  # per run: (plot, faint copy, low, high)
         self._earlier_bounds: dict[pg.PlotWidget, list[tuple[float, float]]] = {}
         self._ranges: dict[pg.PlotWidget, tuple[float, float] | None] = {}
@@ -182,8 +183,8 @@ class CurvesPanel(QWidget):
     def _replace_curves(self, layout: list[tuple]) -> None:
         for plot in (self.loss_plot, self.metrics_plot):
             item = plot.getPlotItem()
-            for curve in self.curves.values():
-                if curve.getViewBox() is item.vb:
+            for key, curve in self.curves.items():
+                if self._plot_of[key] is plot:
                     item.legend.removeItem(curve)
                     item.removeItem(curve)
         self.curves = {}
@@ -192,6 +193,7 @@ class CurvesPanel(QWidget):
                 [], [], pen=pen, name=label, symbol=symbol, symbolSize=5, symbolPen=pen if symbol else None,
                 symbolBrush=pen.color() if symbol else None, antialias=False, skipFiniteCheck=True)
         self._layout = layout
+        self._plot_of = {key: plot for plot, key, *_ in layout}
 
     def _fade_previous(self) -> None:
         """Faint copies of the last run's curves (not the raw batch losses, which would only
@@ -203,7 +205,7 @@ class CurvesPanel(QWidget):
             if key == "batch" or series.low is None:
                 continue
             curve = self.curves[key]
-            plot = self._plot_of(key)
+            plot = self._plot_of[key]
             color = QColor(curve.opts["pen"].color())
             x, y = series.finite_data()
             copy = pg.PlotCurveItem(x.copy(), y.copy(), pen=_pen(color.name(), 1.5, 45), antialias=False,
@@ -255,7 +257,7 @@ class CurvesPanel(QWidget):
         """Hand the changed series (of `plot`, or of both plots) to their curves, then move a
         value axis if they left it."""
         plots = (self.loss_plot, self.metrics_plot) if plot is None else (plot,)
-        keys = {key for key in self._dirty if self._plot_of(key) in plots}
+        keys = {key for key in self._dirty if self._plot_of[key] in plots}
         if not keys:
             return
         self.drawing.emit()
@@ -263,9 +265,8 @@ class CurvesPanel(QWidget):
             self.curves[key].setData(*self.series[key].finite_data(), skipFiniteCheck=True)
         self._dirty -= keys
         for plot in plots:
-            vb = plot.getPlotItem().vb
             bounds = [(s.low, s.high) for key, s in self.series.items()
-                      if s.low is not None and self.curves[key].getViewBox() is vb]
+                      if s.low is not None and self._plot_of[key] is plot]
             bounds += self._earlier_bounds.get(plot, [])
             if not bounds:
                 continue
@@ -275,10 +276,6 @@ class CurvesPanel(QWidget):
                 self._ranges[plot] = new
                 plot.getPlotItem().setYRange(*new, padding=0)
 
-    def _plot_of(self, key: str) -> pg.PlotWidget:
-        return self.loss_plot if self.curves[key].getViewBox() is self.loss_plot.getPlotItem().vb \
-            else self.metrics_plot
-
     # -- cursor readout --------------------------------------------------------------------------
     def _show_value(self, plot: pg.PlotWidget, pos) -> None:
         item = plot.getPlotItem()
@@ -287,7 +284,7 @@ class CurvesPanel(QWidget):
         point = item.vb.mapSceneToView(pos)
         parts = [f"epoch {point.x():.2f}"]
         for key, curve in self.curves.items():
-            if curve.getViewBox() is not item.vb or key == "batch":
+            if self._plot_of[key] is not plot or key == "batch":
                 continue
             x, y = self.series[key].data()
             if len(x):

@@ -65,8 +65,7 @@ class DataPanel(QScrollArea):
         self.document = document
         self.dataset = None
         self.loader: BackgroundJob | None = None
-        self._loaded_key = None
-        self._reading = None  # what the loader reads: the source key and its files' stamps
+        self._reading = None  # the source (key and files' stamps) of the latest read started
         self._dataset_source = None  # the same for self.dataset
         self._showing = False
         body = QWidget(self)
@@ -195,7 +194,7 @@ class DataPanel(QScrollArea):
                                              "drawn from the training file with the compile settings' seed")
         finally:
             self._showing = False
-        if self._source_key() != self._loaded_key:
+        if self._reading is None or self._source_key() != self._reading[0]:
             self.load()
 
     def load(self) -> None:
@@ -203,7 +202,7 @@ class DataPanel(QScrollArea):
         s = self.settings
         if self.loader is not None:  # it reloads when done if the settings changed meanwhile
             return
-        self._loaded_key = self._source_key()
+        self._reading = self._source()  # stamped before reading: a change while it reads shows
         if s.path is None:
             return
         project = self.document.project
@@ -211,7 +210,6 @@ class DataPanel(QScrollArea):
         labels = None if s.labels_path is None else project.resolve(s.labels_path)
         target = -1 if s.target is None else s.target
         self.info.setText("reading the data…")
-        self._reading = self._source()  # stamped before reading: a change while it reads shows
         self.loader = BackgroundJob(lambda progress: read_data(path, labels, target, progress), self)
         self.loader.progress.connect(self._load_progress)
         self.loader.finished.connect(self._loaded)
@@ -242,7 +240,7 @@ class DataPanel(QScrollArea):
     def _loaded(self, dataset, error: str) -> None:
         self.loader = None
         self._show_loading(False)
-        if self._source_key() != self._loaded_key:  # the settings changed while it read
+        if self._source_key() != self._reading[0]:  # the settings changed while it read
             self.load()
             return
         if error == CANCELLED:  # no preview of another file's rows under this file's name
@@ -321,7 +319,7 @@ class DataPanel(QScrollArea):
     def choose_file(self) -> None:
         path = ask_data_path(self)
         if path and path == self.settings.path:  # the same file again: read it again
-            self._loaded_key = None
+            self._reading = None
             self.load()
         elif path:
             self._set_source("path", path, target=None)
